@@ -1,0 +1,107 @@
+import { ResultCode } from './pager/result-code.js';
+
+/** Base class of every error spinvm throws on purpose; `code` is stable for programs to test. */
+export class SpinVmError extends Error {
+  readonly code: string = 'ESPINVM';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An argument had the wrong type or an impossible value (negative, fractional, NaN, not a power of two...). */
+export class InvalidArgumentError extends SpinVmError {
+  override readonly code: string = 'EINVAL';
+  constructor(readonly argument: string, readonly value: unknown, expected: string) {
+    super(`${argument} must be ${expected}; got ${describe(value)}`);
+  }
+}
+
+/** A frame handed to a pager is not exactly one page long. */
+export class FrameSizeError extends InvalidArgumentError {
+  override readonly code = 'EFRAMESIZE';
+  constructor(value: unknown, pageSize: number) {
+    super('frame', value, `a Uint8Array of exactly one page (${pageSize} bytes)`);
+  }
+}
+
+/** An offset, length or page lies outside the memory object (or past 2^53). */
+export class OutOfRangeError extends SpinVmError {
+  override readonly code = 'ERANGE';
+  constructor(readonly argument: string, readonly value: number, readonly limit: number, what: string) {
+    super(`${argument} ${value} is out of range: ${what} (limit ${limit})`);
+  }
+}
+
+/** The memory object (or instance) was destroyed; nothing more can be done with it. */
+export class DestroyedError extends SpinVmError {
+  override readonly code = 'EDESTROYED';
+  constructor(readonly what: string, cause?: unknown) {
+    super(`${what} has been destroyed`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/**
+ * A pager answered a code that ends the fault: PagerDestroyed, DeviceFull or NotImplemented on page-in
+ * (the object is destroyed), or AlreadyPagedIn more times than the retry bound allows.
+ */
+export class PagerFailedError extends SpinVmError {
+  override readonly code = 'EPAGER';
+  constructor(
+    readonly object: string,
+    readonly page: number,
+    readonly result: ResultCode,
+    detail: string,
+  ) {
+    super(`${object}: page-in of page ${page} answered ${ResultCode[result] ?? result}: ${detail}`);
+  }
+}
+
+/** A pager threw or its promise rejected; `cause` holds what it threw. Data already written is kept. */
+export class PagerIoError extends SpinVmError {
+  override readonly code = 'EIO';
+  constructor(
+    readonly object: string,
+    readonly page: number,
+    readonly operation: 'pageIn' | 'pageOut',
+    cause: unknown,
+  ) {
+    super(`${object}: ${operation} of page ${page} failed: ${causeText(cause)}`, { cause });
+  }
+}
+
+/** A pager answered something that is not a ResultCode. */
+export class PagerProtocolError extends SpinVmError {
+  override readonly code = 'EPROTO';
+  constructor(readonly object: string, readonly page: number, operation: string, answer: unknown) {
+    super(`${object}: ${operation} of page ${page} answered ${describe(answer)}, which is not a ResultCode`);
+  }
+}
+
+/** No frame could be freed: every frame is pinned, or dirty with a pager that cannot page it out. */
+export class OutOfMemoryError extends SpinVmError {
+  override readonly code = 'ENOMEM';
+  constructor(readonly frames: number, detail: string) {
+    super(`out of frames: none of the ${frames} frames can be reclaimed (${detail})`);
+  }
+}
+
+/** A synchronous access touched a page that is not resident; `await object.request(page, access)` first. */
+export class NotResidentError extends SpinVmError {
+  override readonly code = 'ENOTRESIDENT';
+  constructor(readonly object: string, readonly page: number) {
+    super(`${object}: page ${page} is not resident; fault it in with request() or use the async read/write`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as Uint8Array).length})`;
+  return Array.isArray(value) ? `array(${value.length})` : (value.constructor?.name ?? 'object');
+}
+
+function causeText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : describe(cause);
+}

@@ -1,0 +1,64 @@
+import { FrameSizeError } from '../errors.js';
+import type { Access } from './access.js';
+import { ResultCode, type PagerAnswer } from './result-code.js';
+
+/** What a memory object tells its pager when it takes it on. */
+export interface PagerContext {
+  /** Bytes per page (a power of two, at least 512). */
+  readonly pageSize: number;
+  /** The memory object's size in bytes. */
+  readonly size: number;
+  /** The memory object's size in pages (the last one may be partial). */
+  readonly pageCount: number;
+  /** The memory object's name, for messages. */
+  readonly name: string;
+}
+
+/**
+ * SPIN's pager: moves pages between frames and a backing store. Subclass it and override `pageIn` and
+ * `pageOut`; the base class answers NotImplemented to both. Answer a ResultCode directly when no I/O is
+ * needed and a promise of one otherwise.
+ */
+export abstract class Pager {
+  private ctx: PagerContext | undefined;
+
+  /**
+   * True when a clean page can be dropped without a page-out because `pageIn` can supply it again
+   * (the bogopager zero-fills). When false, vmcore only drops a clean page whose `pageOut(page, frame,
+   * false)` answers Success or AlreadyPagedOut, so a pager that cannot restore a page never loses it.
+   */
+  get refillsCleanPages(): boolean {
+    return false;
+  }
+
+  /** Called once by the memory object that takes this pager on, before any page-in. */
+  init(context: PagerContext): void {
+    this.ctx = context;
+  }
+
+  /** The context given to `init`; throws if the pager has not been initialised. */
+  protected get context(): PagerContext {
+    if (!this.ctx) throw new Error(`${this.constructor.name} used before init()`);
+    return this.ctx;
+  }
+
+  /** Called when the memory object is destroyed. Release what the pager holds; later calls should answer PagerDestroyed. */
+  destroy(): void | Promise<void> {}
+
+  /** Fill `frame` (exactly one page) with the contents of page `page`. */
+  pageIn(_page: number, _frame: Uint8Array, _access: Access): PagerAnswer {
+    return ResultCode.NotImplemented;
+  }
+
+  /** Write page `page` back from `frame`; `dirty` is false when the page is unchanged since it came in. */
+  pageOut(_page: number, _frame: Uint8Array, _dirty: boolean): PagerAnswer {
+    return ResultCode.NotImplemented;
+  }
+
+  /** Throws a FrameSizeError unless `frame` is a Uint8Array of exactly one page. */
+  protected checkFrame(frame: unknown): asserts frame is Uint8Array {
+    if (!(frame instanceof Uint8Array) || frame.length !== this.context.pageSize) {
+      throw new FrameSizeError(frame, this.context.pageSize);
+    }
+  }
+}
