@@ -42,18 +42,20 @@ export class DestroyedError extends SpinVmError {
 }
 
 /**
- * A pager answered a code that ends the fault: PagerDestroyed, DeviceFull or NotImplemented on page-in
- * (the object is destroyed), or AlreadyPagedIn more times than the retry bound allows.
+ * A pager answered a code that ends the operation: PagerDestroyed, DeviceFull or NotImplemented on page-in
+ * (the object is destroyed), AlreadyPagedIn more times than the retry bound allows, or a flush whose
+ * page-out could not write a page (that page stays resident and dirty). `result` is the code.
  */
 export class PagerFailedError extends SpinVmError {
   override readonly code = 'EPAGER';
   constructor(
     readonly object: string,
     readonly page: number,
+    readonly operation: 'pageIn' | 'pageOut',
     readonly result: ResultCode,
     detail: string,
   ) {
-    super(`${object}: page-in of page ${page} answered ${ResultCode[result] ?? result}: ${detail}`);
+    super(`${object}: ${operation} of page ${page} answered ${ResultCode[result] ?? result}: ${detail}`);
   }
 }
 
@@ -63,7 +65,7 @@ export class PagerIoError extends SpinVmError {
   constructor(
     readonly object: string,
     readonly page: number,
-    readonly operation: 'pageIn' | 'pageOut',
+    readonly operation: 'pageIn' | 'pageOut' | 'init' | 'destroy',
     cause: unknown,
   ) {
     super(`${object}: ${operation} of page ${page} failed: ${causeText(cause)}`, { cause });

@@ -1,0 +1,17 @@
+export { ResultCode, isResultCode, type PagerAnswer } from './pager/result-code.js';
+export { type Access, ACCESSES } from './pager/access.js';
+export { Pager, type PagerContext } from './pager/pager.js';
+export { BogoPager } from './pager/bogo-pager.js';
+export * from './errors.js';
+export type { Cache, CacheFactory } from './cache/cache.js';
+export { HashCache } from './cache/hash-cache.js';
+export type { ReplacementPolicy, PolicyFactory } from './page-queue/replacement-policy.js';
+export { FrameList } from './page-queue/frame-list.js';
+export { BUILTIN_POLICIES } from './page-queue/policies.js';
+export { FifoPolicy } from './page-queue/fifo-policy.js';
+export { SecondChancePolicy } from './page-queue/second-chance-policy.js';
+export { MemoryObject, MAX_PAGE_IN_RETRIES, type MemoryObjectStat } from './memory-object/memory-object.js';
+export type { VmEvents, EventName, Listener } from './events.js';
+export { createVm, Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptions } from './vm/vm.js';
+export { TOKENS } from './vm/tokens.js';
+export type { MaybePromise } from './util/maybe-promise.js';

@@ -1,0 +1,626 @@
+import type { Cache } from '../cache/cache.js';
+import { DestroyedError, InvalidArgumentError, NotResidentError, OutOfRangeError, PagerFailedError, PagerIoError, PagerProtocolError } from '../errors.js';
+import type { EventHub, EventName, Listener, VmEvents } from '../events.js';
+import { FrameFlag, type FramePool } from '../frames/frame-pool.js';
+import { EvictOutcome, type FrameOwner, type PageQueue } from '../page-queue/page-queue.js';
+import { checkAccess, type Access } from '../pager/access.js';
+import type { Pager } from '../pager/pager.js';
+import { ResultCode, type PagerAnswer } from '../pager/result-code.js';
+import { Deferred, isPromise, type MaybePromise } from '../util/maybe-promise.js';
+import { checkBytes, checkIndex, checkSpan } from '../validate.js';
+
+/** How many times a page-in answering AlreadyPagedIn is asked again before the fault fails. */
+export const MAX_PAGE_IN_RETRIES = 8;
+
+export interface MemoryObjectStat {
+  virtualSize: number;
+  pageSize: number;
+  residentPages: number;
+  residentBytes: number;
+  dirtyPages: number;
+  faults: number;
+  pageIns: number;
+  pageOuts: number;
+  evictions: number;
+}
+
+/** What the instance hands a new memory object; not part of the public API. */
+export interface MemoryObjectParts {
+  id: number;
+  name: string;
+  size: number;
+  pager: Pager;
+  cache: Cache;
+  pool: FramePool;
+  queue: PageQueue;
+  hub: EventHub;
+  vmHub: EventHub;
+  onDestroyed: (object: MemoryObject) => void;
+}
+
+/** A page-in in flight: later faulters of the page wait on it instead of asking the pager again. */
+interface Inflight {
+  deferred: Deferred<number> | undefined;
+  /** Transient pins to hand out when it lands: one per faulter that will copy from the frame. */
+  pins: number;
+}
+
+const noop = (): void => {};
+
+/**
+ * SPIN's memory object: a cache of page frames plus a pager. Made by `vm.createMemoryObject`. Reads and
+ * writes fault pages in through the pager; frames come from the instance's pool through the page queue.
+ */
+export class MemoryObject implements FrameOwner {
+  readonly name: string;
+  readonly size: number;
+  readonly pageSize: number;
+  readonly pageCount: number;
+  readonly pager: Pager;
+
+  private readonly id: number;
+  private readonly cache: Cache;
+  private readonly pool: FramePool;
+  private readonly queue: PageQueue;
+  private readonly hub: EventHub;
+  private readonly vmHub: EventHub;
+  private readonly onDestroyed: (object: MemoryObject) => void;
+  private readonly refills: boolean;
+  private readonly keyBase: number;
+  private readonly inflight = new Map<number, Inflight>();
+  private readonly userPins = new Map<number, number>();
+  /** Set once the pager answers NotImplemented or PagerDestroyed to a page-out: its dirty pages stay resident. */
+  private pageOutUnsupported = false;
+  private destroyed = false;
+  private destroyCause: Error | undefined;
+  private destroying: Promise<void> | undefined;
+  private faults = 0;
+  private pageIns = 0;
+  private pageOuts = 0;
+  private evictions = 0;
+
+  /** @internal Use `vm.createMemoryObject`. */
+  constructor(parts: MemoryObjectParts) {
+    this.id = parts.id;
+    this.name = parts.name;
+    this.size = parts.size;
+    this.pager = parts.pager;
+    this.cache = parts.cache;
+    this.pool = parts.pool;
+    this.queue = parts.queue;
+    this.hub = parts.hub;
+    this.vmHub = parts.vmHub;
+    this.onDestroyed = parts.onDestroyed;
+    this.pageSize = parts.pool.pageSize;
+    this.pageCount = Math.ceil(parts.size / this.pageSize);
+    this.refills = parts.pager.refillsCleanPages;
+    this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
+    this.queue.register(this.id, this);
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  // ---- reading and writing ----
+
+  /** A copy of `length` bytes at `offset`, faulting pages in as needed. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    this.checkAlive();
+    checkSpan(offset, length, this.size);
+    const out = new Uint8Array(length);
+    await this.transfer(offset, out, false);
+    return out;
+  }
+
+  /** Writes `bytes` at `offset`, faulting pages in as needed; the pages become dirty. */
+  async write(offset: number, bytes: Uint8Array): Promise<void> {
+    this.checkAlive();
+    checkBytes('bytes', bytes);
+    checkSpan(offset, bytes.length, this.size);
+    await this.transfer(offset, bytes, true);
+  }
+
+  /** The synchronous path: a copy of resident bytes, with no promise. Throws NotResidentError (and copies nothing) if a page is absent. */
+  readSync(offset: number, length: number): Uint8Array {
+    this.checkAlive();
+    checkSpan(offset, length, this.size);
+    const out = new Uint8Array(length);
+    this.transferResident(offset, out, false);
+    return out;
+  }
+
+  /** The synchronous path for writes to resident pages. Throws NotResidentError (and writes nothing) if a page is absent. */
+  writeSync(offset: number, bytes: Uint8Array): void {
+    this.checkAlive();
+    checkBytes('bytes', bytes);
+    checkSpan(offset, bytes.length, this.size);
+    this.transferResident(offset, bytes, true);
+  }
+
+  /** Whether every page of `offset .. offset + length` is resident (so the Sync methods will not throw). */
+  isResident(offset: number, length: number): boolean {
+    this.checkAlive();
+    checkSpan(offset, length, this.size);
+    if (length === 0) return true;
+    const last = Math.floor((offset + length - 1) / this.pageSize);
+    for (let page = Math.floor(offset / this.pageSize); page <= last; page++) if (this.cache.lookup(page) < 0) return false;
+    return true;
+  }
+
+  /**
+   * The page-fault entry: makes `page` resident for `access`. Answers undefined when that happened
+   * synchronously (resident already, or the pager answered without I/O), else a promise.
+   */
+  request(page: number, access: Access): Promise<void> | undefined {
+    this.checkAlive();
+    this.checkPage(page);
+    checkAccess(access);
+    const frame = this.fault(page, access, false);
+    return isPromise(frame) ? frame.then(noop) : undefined;
+  }
+
+  /** Faults `page` in and pins it: it is never reclaimed until `unpin(page)`. */
+  async pin(page: number): Promise<void> {
+    this.checkAlive();
+    this.checkPage(page);
+    const answer = this.fault(page, 'read', true);
+    const frame = isPromise(answer) ? await answer : answer;
+    this.pool.transientPins--; // the pin handed out for the fault becomes a lasting one
+    if (this.destroyed) {
+      this.pool.unpin(frame, false);
+      throw this.destroyedError();
+    }
+    this.userPins.set(page, (this.userPins.get(page) ?? 0) + 1);
+  }
+
+  unpin(page: number): void {
+    this.checkAlive();
+    this.checkPage(page);
+    const pins = this.userPins.get(page);
+    if (!pins) throw new InvalidArgumentError('page', page, 'a page pinned with pin()');
+    if (pins === 1) this.userPins.delete(page);
+    else this.userPins.set(page, pins - 1);
+    this.pool.unpin(this.cache.lookup(page), false);
+  }
+
+  /**
+   * Pages out every dirty page and keeps it resident. Resolves to the number of pages written. If a
+   * page-out fails (DeviceFull, NotImplemented, an I/O error) every other page is still tried, the failed
+   * pages stay resident and dirty, and the first error is thrown at the end.
+   */
+  async flush(): Promise<number> {
+    this.checkAlive();
+    const pages: number[] = [];
+    this.cache.iterate((page, frame) => {
+      if (this.pool.flags[frame]! & FrameFlag.Dirty || this.pool.flags[frame]! & FrameFlag.Busy) pages.push(page);
+    });
+    pages.sort((a, b) => a - b);
+    let written = 0;
+    let failure: Error | undefined;
+    for (const page of pages) {
+      const result = await this.flushPage(page);
+      if (result === true) written++;
+      else if (result instanceof Error) failure ??= result;
+    }
+    if (failure) throw failure;
+    return written;
+  }
+
+  stat(): MemoryObjectStat {
+    let dirtyPages = 0;
+    this.cache.iterate((_page, frame) => {
+      if (this.pool.flags[frame]! & FrameFlag.Dirty) dirtyPages++;
+    });
+    return {
+      virtualSize: this.size,
+      pageSize: this.pageSize,
+      residentPages: this.cache.count,
+      residentBytes: this.cache.count * this.pageSize,
+      dirtyPages,
+      faults: this.faults,
+      pageIns: this.pageIns,
+      pageOuts: this.pageOuts,
+      evictions: this.evictions,
+    };
+  }
+
+  /** Subscribes to this object's events; answers the function that unsubscribes. */
+  on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    return this.hub.on(name, listener);
+  }
+
+  /**
+   * Destroys the object: its frames go back to the pool (dirty pages are discarded: `flush()` first to
+   * keep them), waiters are rejected, and the pager is destroyed. Calling it again is harmless; any other
+   * call afterwards throws DestroyedError.
+   */
+  destroy(): Promise<void> {
+    return this.destroying ?? this.destroyWith(undefined);
+  }
+
+  // ---- the fault path ----
+
+  /**
+   * @internal The frame holding `page`, paging it in if needed. With `pin`, one transient pin is held for
+   * the caller, who must `pool.unpin(frame, true)` after use, so the frame cannot be reclaimed between the
+   * fault's end and the caller's copy.
+   */
+  fault(page: number, access: Access, pin: boolean): MaybePromise<number> {
+    const frame = this.cache.lookup(page);
+    if (frame >= 0) {
+      this.queue.policy.access(frame);
+      if (pin) this.pool.pin(frame, 1, true);
+      return frame;
+    }
+    if (this.destroyed) throw this.destroyedError();
+    const pending = this.inflight.get(page);
+    if (pending) {
+      if (pin) pending.pins++;
+      pending.deferred ??= new Deferred();
+      return pending.deferred.promise;
+    }
+    return this.pageInFresh(page, access, pin);
+  }
+
+  private pageInFresh(page: number, access: Access, pin: boolean): MaybePromise<number> {
+    this.faults++;
+    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('fault', { object: this, page, access });
+    const pending: Inflight = { deferred: undefined, pins: pin ? 1 : 0 };
+    this.inflight.set(page, pending);
+    let result: MaybePromise<number>;
+    try {
+      const frame = this.queue.allocate();
+      result = isPromise(frame) ? frame.then((f) => this.fill(page, f, access, 0)) : this.fill(page, frame, access, 0);
+    } catch (err) {
+      this.inflight.delete(page);
+      throw err;
+    }
+    if (!isPromise(result)) {
+      this.inflight.delete(page);
+      if (pending.pins > 0) this.pool.pin(result, pending.pins, true);
+      return result;
+    }
+    const deferred = (pending.deferred ??= new Deferred());
+    result.then(
+      (frame) => {
+        if (this.inflight.get(page) === pending) this.inflight.delete(page);
+        if (this.destroyed) return deferred.reject(this.destroyedError());
+        if (pending.pins > 0) this.pool.pin(frame, pending.pins, true);
+        deferred.resolve(frame);
+      },
+      (err: unknown) => {
+        if (this.inflight.get(page) === pending) this.inflight.delete(page);
+        deferred.reject(err);
+      },
+    );
+    return deferred.promise;
+  }
+
+  /** Asks the pager to fill `frame` with `page`. */
+  private fill(page: number, frame: number, access: Access, attempt: number): MaybePromise<number> {
+    if (attempt === 0) {
+      if (this.destroyed) {
+        if (this.pool.flags[frame]! & FrameFlag.Busy) this.pool.abandon(frame);
+        else this.pool.release(frame);
+        throw this.destroyedError();
+      }
+      this.pool.claim(frame, this.id, page);
+    }
+    let answer: PagerAnswer;
+    try {
+      answer = this.pager.pageIn(page, this.pool.view(frame), access);
+    } catch (err) {
+      this.pool.abandon(frame);
+      throw new PagerIoError(this.name, page, 'pageIn', err);
+    }
+    if (!isPromise(answer)) return this.settleIn(page, frame, access, attempt, answer);
+    return Promise.resolve(answer).then(
+      (code) => this.settleIn(page, frame, access, attempt, code),
+      (err: unknown) => {
+        this.pool.abandon(frame);
+        throw this.destroyed ? this.destroyedError() : new PagerIoError(this.name, page, 'pageIn', err);
+      },
+    );
+  }
+
+  /** What the memory object does with each page-in answer (the README's table). */
+  private settleIn(page: number, frame: number, access: Access, attempt: number, code: unknown): MaybePromise<number> {
+    if (this.destroyed) {
+      this.pool.abandon(frame);
+      throw this.destroyedError();
+    }
+    switch (code) {
+      case ResultCode.Success:
+        this.pool.unbusy(frame);
+        this.cache.update(page, frame);
+        this.queue.issue(frame, this.keyBase + (page % 2 ** 32));
+        this.pageIns++;
+        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageIn', { object: this, page, frame });
+        return frame;
+      case ResultCode.AlreadyPagedIn: {
+        // Another party supplied the page: look again, and ask again a bounded number of times.
+        const existing = this.cache.lookup(page);
+        if (existing >= 0) {
+          this.pool.abandon(frame);
+          return existing;
+        }
+        if (attempt + 1 >= MAX_PAGE_IN_RETRIES) {
+          this.pool.abandon(frame);
+          throw new PagerFailedError(this.name, page, 'pageIn', ResultCode.AlreadyPagedIn, `answered AlreadyPagedIn ${MAX_PAGE_IN_RETRIES} times but the page never appeared`);
+        }
+        return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.fill(page, frame, access, attempt + 1));
+      }
+      case ResultCode.PagerDestroyed:
+      case ResultCode.DeviceFull:
+      case ResultCode.NotImplemented: {
+        // SPIN's "catastrophic event": this fault fails with the code, the object is destroyed.
+        this.pool.abandon(frame);
+        const err = new PagerFailedError(this.name, page, 'pageIn', code, 'the memory object is destroyed');
+        this.inflight.delete(page); // this page's faulters get `err` itself, not DestroyedError
+        void this.destroyWith(err).catch(noop);
+        throw err;
+      }
+      default:
+        this.pool.abandon(frame);
+        throw new PagerProtocolError(this.name, page, 'pageIn', code);
+    }
+  }
+
+  // ---- eviction (FrameOwner) ----
+
+  /** @internal */
+  evictable(frame: number): boolean {
+    return !this.pageOutUnsupported || ((this.pool.flags[frame]! & FrameFlag.Dirty) === 0 && this.refills);
+  }
+
+  /** @internal Gives `frame` back to the page queue, paging it out first unless it is clean and the pager refills clean pages. */
+  evict(frame: number): MaybePromise<EvictOutcome> {
+    const page = this.pool.page[frame]!;
+    const dirty = (this.pool.flags[frame]! & FrameFlag.Dirty) !== 0;
+    if (!dirty && this.refills) return this.drop(frame, page, false);
+    this.pool.beginPageOut(frame);
+    let answer: PagerAnswer;
+    try {
+      answer = this.pager.pageOut(page, this.pool.view(frame), dirty);
+    } catch (err) {
+      return this.pageOutThrew(frame, page, dirty, err);
+    }
+    if (!isPromise(answer)) return this.settleOut(frame, page, dirty, answer);
+    return Promise.resolve(answer).then(
+      (code) => this.settleOut(frame, page, dirty, code),
+      (err: unknown) => this.pageOutThrew(frame, page, dirty, err),
+    );
+  }
+
+  /** What the memory object does with each page-out answer during eviction. Never drops a page it cannot get back. */
+  private settleOut(frame: number, page: number, dirty: boolean, code: unknown): EvictOutcome {
+    const pool = this.pool;
+    if (pool.flags[frame]! & FrameFlag.Orphan) {
+      // Destroyed during the page-out: the frame is the reclaimer's unless someone still pins it.
+      if (pool.pins[frame]! > 0) {
+        pool.unbusy(frame);
+        return EvictOutcome.Again;
+      }
+      pool.holdForHandOff(frame);
+      return EvictOutcome.Freed;
+    }
+    if (this.hub.listeners + this.vmHub.listeners > 0 && typeof code === 'number') this.emit('pageOut', { object: this, page, dirty, result: code });
+    switch (code) {
+      case ResultCode.Success:
+      case ResultCode.AlreadyPagedOut:
+        if (dirty) this.pageOuts++;
+        // Written or pinned while the page-out ran: it stays, dirty, and the next scan looks elsewhere.
+        if (pool.flags[frame]! & FrameFlag.Dirty || pool.pins[frame]! > 0) {
+          pool.unbusy(frame);
+          this.keep(frame, page, false);
+          return EvictOutcome.Again;
+        }
+        return this.drop(frame, page, dirty);
+      case ResultCode.DeviceFull:
+        pool.unbusy(frame);
+        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
+        return this.keep(frame, page, dirty);
+      case ResultCode.NotImplemented:
+      case ResultCode.PagerDestroyed:
+        this.pageOutUnsupported = true;
+        if (!dirty && this.refills && !(pool.flags[frame]! & FrameFlag.Dirty)) return this.drop(frame, page, false);
+        pool.unbusy(frame);
+        return this.keep(frame, page, dirty);
+      default: {
+        pool.unbusy(frame);
+        this.keep(frame, page, dirty);
+        throw this.pageOutError(page, new PagerProtocolError(this.name, page, 'pageOut', code));
+      }
+    }
+  }
+
+  private pageOutThrew(frame: number, page: number, dirty: boolean, err: unknown): never {
+    if (this.pool.flags[frame]! & FrameFlag.Orphan) {
+      this.pool.unbusy(frame);
+      throw this.destroyedError();
+    }
+    this.pool.unbusy(frame);
+    this.keep(frame, page, dirty);
+    throw this.pageOutError(page, new PagerIoError(this.name, page, 'pageOut', err));
+  }
+
+  private pageOutError(page: number, error: Error): Error {
+    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOutFailed', { object: this, page, error });
+    return error;
+  }
+
+  /** The page stays resident; its dirty bit is restored, and it moves to the queue's tail. */
+  private keep(frame: number, page: number, dirty: boolean): EvictOutcome {
+    if (dirty) this.pool.flags[frame] |= FrameFlag.Dirty;
+    this.queue.requeue(frame, this.keyBase + (page % 2 ** 32));
+    return EvictOutcome.Kept;
+  }
+
+  /** The frame leaves this object; it stays busy until the requester claims it. */
+  private drop(frame: number, page: number, dirty: boolean): EvictOutcome {
+    this.cache.invalidate(page);
+    this.queue.reserve(frame);
+    this.pool.holdForHandOff(frame);
+    this.evictions++;
+    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('eviction', { object: this, page, frame, dirty });
+    return EvictOutcome.Freed;
+  }
+
+  /** Flushes one page; answers true when written, false when there was nothing to write, or the error. */
+  private async flushPage(page: number): Promise<boolean | Error> {
+    for (;;) {
+      if (this.destroyed) throw this.destroyedError();
+      const frame = this.cache.lookup(page);
+      if (frame < 0) return false; // evicted meanwhile: the eviction paged it out
+      const flags = this.pool.flags[frame]!;
+      if (flags & FrameFlag.Busy) {
+        await this.pool.changed(); // an eviction's page-out is in flight: see how it ends
+        continue;
+      }
+      if (!(flags & FrameFlag.Dirty)) return false;
+      this.pool.beginPageOut(frame);
+      let code: unknown;
+      try {
+        code = await this.pager.pageOut(page, this.pool.view(frame), true);
+      } catch (err) {
+        this.pool.unbusy(frame);
+        if (this.destroyed) throw this.destroyedError();
+        this.pool.flags[frame] |= FrameFlag.Dirty;
+        return this.pageOutError(page, new PagerIoError(this.name, page, 'pageOut', err));
+      }
+      this.pool.unbusy(frame);
+      if (this.destroyed) throw this.destroyedError();
+      if (this.hub.listeners + this.vmHub.listeners > 0 && typeof code === 'number') this.emit('pageOut', { object: this, page, dirty: true, result: code });
+      if (code === ResultCode.Success || code === ResultCode.AlreadyPagedOut) {
+        this.pageOuts++;
+        return true;
+      }
+      this.pool.flags[frame] |= FrameFlag.Dirty;
+      if (code === ResultCode.DeviceFull) {
+        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
+        return new PagerFailedError(this.name, page, 'pageOut', code, 'the page stays resident and dirty');
+      }
+      if (code === ResultCode.NotImplemented || code === ResultCode.PagerDestroyed) {
+        this.pageOutUnsupported = true;
+        return new PagerFailedError(this.name, page, 'pageOut', code, 'the pager cannot page out; the page stays resident and dirty');
+      }
+      return this.pageOutError(page, new PagerProtocolError(this.name, page, 'pageOut', code));
+    }
+  }
+
+  // ---- copying ----
+
+  /** Copies between `buf` and the object at `offset`, page by page, faulting as needed. */
+  private async transfer(offset: number, buf: Uint8Array, write: boolean): Promise<void> {
+    const ps = this.pageSize;
+    const access: Access = write ? 'write' : 'read';
+    for (let done = 0; done < buf.length; ) {
+      const pos = offset + done;
+      const page = Math.floor(pos / ps);
+      const within = pos - page * ps;
+      const n = Math.min(ps - within, buf.length - done);
+      let frame = this.cache.lookup(page);
+      let pinned = false;
+      if (frame >= 0) this.queue.policy.access(frame);
+      else {
+        const answer = this.fault(page, access, true);
+        frame = isPromise(answer) ? await answer : answer;
+        pinned = true;
+        if (this.destroyed) {
+          this.pool.unpin(frame, true);
+          throw this.destroyedError();
+        }
+      }
+      this.copy(frame, within, buf, done, n, write);
+      if (pinned) this.pool.unpin(frame, true);
+      done += n;
+    }
+  }
+
+  /** Same as `transfer` but only over resident pages; checks them all before copying anything. */
+  private transferResident(offset: number, buf: Uint8Array, write: boolean): void {
+    const ps = this.pageSize;
+    const length = buf.length;
+    if (length === 0) return;
+    const first = Math.floor(offset / ps);
+    const last = Math.floor((offset + length - 1) / ps);
+    if (first === last) {
+      const frame = this.cache.lookup(first);
+      if (frame < 0) throw new NotResidentError(this.name, first);
+      this.queue.policy.access(frame);
+      this.copy(frame, offset - first * ps, buf, 0, length, write);
+      return;
+    }
+    for (let page = first; page <= last; page++) if (this.cache.lookup(page) < 0) throw new NotResidentError(this.name, page);
+    for (let done = 0; done < length; ) {
+      const pos = offset + done;
+      const page = Math.floor(pos / ps);
+      const within = pos - page * ps;
+      const n = Math.min(ps - within, length - done);
+      const frame = this.cache.lookup(page);
+      this.queue.policy.access(frame);
+      this.copy(frame, within, buf, done, n, write);
+      done += n;
+    }
+  }
+
+  private copy(frame: number, within: number, buf: Uint8Array, at: number, n: number, write: boolean): void {
+    const chunk = this.pool.chunk(frame);
+    const start = this.pool.offset(frame) + within;
+    if (write) {
+      chunk.set(n === buf.length ? buf : buf.subarray(at, at + n), start);
+      this.pool.flags[frame] |= FrameFlag.Dirty;
+    } else buf.set(chunk.subarray(start, start + n), at);
+  }
+
+  // ---- life cycle ----
+
+  private destroyWith(cause: Error | undefined): Promise<void> {
+    this.destroyed = true;
+    this.destroyCause = cause;
+    const pool = this.pool;
+    this.cache.iterate((_page, frame) => {
+      this.queue.reserve(frame);
+      // A frame in a page-out or pinned by a reader is freed when that ends, never under it.
+      if (pool.flags[frame]! & FrameFlag.Busy || pool.pins[frame]! > 0) pool.flags[frame] |= FrameFlag.Orphan;
+      else pool.release(frame);
+    });
+    this.cache.clear();
+    this.userPins.clear();
+    const err = this.destroyedError(); // carries `cause`
+    for (const pending of this.inflight.values()) pending.deferred?.reject(err);
+    this.inflight.clear();
+    this.queue.unregister(this.id);
+    this.onDestroyed(this);
+    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('destroyed', { object: this, cause });
+    let ending: void | Promise<void>;
+    try {
+      ending = this.pager.destroy();
+    } catch (e) {
+      ending = Promise.reject(e);
+    }
+    this.destroying = Promise.resolve(ending).catch((e: unknown) => {
+      throw new PagerIoError(this.name, 0, 'destroy', e);
+    });
+    return this.destroying;
+  }
+
+  private emit<K extends EventName>(name: K, event: VmEvents[K]): void {
+    if (this.hub.listeners > 0) this.hub.emit(name, event);
+    if (this.vmHub.listeners > 0) this.vmHub.emit(name, event);
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw this.destroyedError();
+  }
+
+  private checkPage(page: unknown): void {
+    checkIndex('page', page);
+    if ((page as number) >= this.pageCount) throw new OutOfRangeError('page', page as number, this.pageCount, 'past the last page of the object');
+  }
+
+  private destroyedError(): DestroyedError {
+    return new DestroyedError(`memory object ${this.name}`, this.destroyCause);
+  }
+}

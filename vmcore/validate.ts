@@ -1,0 +1,51 @@
+import { InvalidArgumentError, OutOfRangeError } from './errors.js';
+
+/** A byte offset, length or page number: a non-negative safe integer (so never past 2^53). */
+export function checkIndex(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(argument, value, 'a non-negative integer below 2^53');
+  }
+  return value;
+}
+
+/** A count that must be at least 1. */
+export function checkPositive(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(argument, value, 'a positive integer below 2^53');
+  }
+  return value;
+}
+
+/** `offset .. offset + length` must lie within `size` bytes. */
+export function checkSpan(offset: unknown, length: unknown, size: number): void {
+  checkIndex('offset', offset);
+  checkIndex('length', length);
+  if ((offset as number) + (length as number) > size) {
+    const o = offset as number;
+    throw new OutOfRangeError(o > size ? 'offset' : 'offset + length', o > size ? o : o + (length as number), size, 'past the end of the object');
+  }
+}
+
+export function checkBytes(argument: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(argument, value, 'a Uint8Array');
+  return value;
+}
+
+export function checkName(argument: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new InvalidArgumentError(argument, value, 'a non-empty string of at most 256 characters');
+  }
+  return value;
+}
+
+/** Rejects option objects with keys we do not know, so a typo is an error rather than silently ignored. */
+export function checkOptions<T extends object>(argument: string, value: unknown, known: readonly string[]): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(argument, value, 'an options object');
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new InvalidArgumentError(`${argument}.${key}`, (value as Record<string, unknown>)[key], `absent (known options: ${known.join(', ')})`);
+  }
+  return value as Partial<T>;
+}

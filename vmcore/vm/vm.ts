@@ -1,0 +1,205 @@
+import 'reflect-metadata';
+import { Container, type Newable } from 'inversify';
+import type { CacheFactory } from '../cache/cache.js';
+import { HashCache } from '../cache/hash-cache.js';
+import { DestroyedError, InvalidArgumentError, PagerIoError, describe } from '../errors.js';
+import { EventHub, type EventName, type Listener } from '../events.js';
+import { FrameFlag, FramePool } from '../frames/frame-pool.js';
+import { MemoryObject } from '../memory-object/memory-object.js';
+import { PageQueue } from '../page-queue/page-queue.js';
+import { BUILTIN_POLICIES } from '../page-queue/policies.js';
+import type { PolicyFactory, ReplacementPolicy } from '../page-queue/replacement-policy.js';
+import { BogoPager } from '../pager/bogo-pager.js';
+import { Pager } from '../pager/pager.js';
+import { checkName, checkOptions, checkPositive } from '../validate.js';
+import { TOKENS } from './tokens.js';
+
+export interface VmOptions {
+  /** Bytes per page: a power of two from 512 up. Default 4096. */
+  pageSize?: number;
+  /** Frames in the pool, lent to every memory object of the instance. Default 1024. */
+  frames?: number;
+  /** Replacement policy: a built-in name ('fifo', 'second-chance', ...) or a factory. Default 'second-chance'. */
+  policy?: string | PolicyFactory;
+}
+
+export interface CreateMemoryObjectOptions {
+  /** Size in bytes (the last page may be partial). */
+  size: number;
+  /** The pager; without one, the container's default pager (the bogopager until another is bound). */
+  pager?: Pager;
+  /** A name for messages and events. */
+  name?: string;
+}
+
+export interface VmStat {
+  pageSize: number;
+  frames: number;
+  freeFrames: number;
+  residentFrames: number;
+  dirtyFrames: number;
+  busyFrames: number;
+  pinnedFrames: number;
+  objects: number;
+  policy: string;
+  /** Bytes of frame metadata per frame: the pool's typed arrays plus the policy's. */
+  metadataBytesPerFrame: number;
+}
+
+/** Pagers already serving an object: a pager instance serves exactly one. */
+const pagersInUse = new WeakSet<Pager>();
+
+/** Makes an instance: its own container, frame pool, page queue and policy. */
+export function createVm(options?: VmOptions): Vm {
+  return new Vm(options);
+}
+
+/** One spinvm instance. Everything it is made of is bound in `container` and can be rebound. */
+export class Vm {
+  readonly container = new Container();
+  readonly pageSize: number;
+  readonly frames: number;
+  private readonly pool: FramePool;
+  private readonly queue: PageQueue;
+  private readonly objects = new Map<number, MemoryObject>();
+  private readonly hub = new EventHub();
+  private nextId = 0;
+  private destroyed = false;
+
+  constructor(options?: VmOptions) {
+    const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'policy']);
+    const policy = resolvePolicy(o.policy);
+    // FramePool validates page size and frame count before anything is bound.
+    const pool = new FramePool(o.pageSize ?? 4096, o.frames ?? 1024);
+    this.pageSize = pool.pageSize;
+    this.frames = pool.frames;
+    const c = this.container;
+    c.bind<number>(TOKENS.PageSize).toConstantValue(pool.pageSize);
+    c.bind<number>(TOKENS.Frames).toConstantValue(pool.frames);
+    c.bind<FramePool>(TOKENS.FramePool).toConstantValue(pool);
+    c.bind<ReplacementPolicy>(TOKENS.ReplacementPolicy).toDynamicValue(policy).inSingletonScope();
+    c.bind<PageQueue>(TOKENS.PageQueue)
+      .toDynamicValue((ctx) => new PageQueue(ctx.get<FramePool>(TOKENS.FramePool), ctx.get<ReplacementPolicy>(TOKENS.ReplacementPolicy)))
+      .inSingletonScope();
+    c.bind<CacheFactory>(TOKENS.CacheFactory).toConstantValue(() => new HashCache());
+    c.bind<Pager>(TOKENS.DefaultPager).to(BogoPager).inTransientScope();
+    c.bind<Vm>(TOKENS.Vm).toConstantValue(this);
+    this.pool = pool;
+    this.queue = c.get<PageQueue>(TOKENS.PageQueue);
+  }
+
+  /** Makes a memory object over `pager`, or over a fresh default pager from the container. */
+  createMemoryObject(options: CreateMemoryObjectOptions): MemoryObject {
+    this.checkAlive();
+    const o = checkOptions<CreateMemoryObjectOptions>('options', options, ['size', 'pager', 'name']);
+    if (options === undefined) throw new InvalidArgumentError('options', options, 'an options object with a size');
+    const size = checkPositive('size', o.size);
+    const id = this.nextId++;
+    const name = o.name === undefined ? `object-${id}` : checkName('name', o.name);
+    if (o.pager !== undefined && !(o.pager instanceof Pager)) throw new InvalidArgumentError('pager', o.pager, 'an instance of a Pager subclass');
+    if (o.pager && pagersInUse.has(o.pager)) throw new InvalidArgumentError('pager', o.pager, 'a pager not already serving another memory object');
+    const pager = o.pager ?? this.container.get<Pager>(TOKENS.DefaultPager);
+    if (!(pager instanceof Pager)) throw new InvalidArgumentError('the bound default pager', pager, 'an instance of a Pager subclass');
+    const pageCount = Math.ceil(size / this.pageSize);
+    try {
+      pager.init({ pageSize: this.pageSize, size, pageCount, name });
+    } catch (err) {
+      throw new PagerIoError(name, 0, 'init', err);
+    }
+    pagersInUse.add(pager);
+    const object = new MemoryObject({
+      id,
+      name,
+      size,
+      pager,
+      cache: this.container.get<CacheFactory>(TOKENS.CacheFactory)(pageCount),
+      pool: this.pool,
+      queue: this.queue,
+      hub: new EventHub(),
+      vmHub: this.hub,
+      onDestroyed: (obj) => this.objects.delete(id) && undefined,
+    });
+    this.objects.set(id, object);
+    return object;
+  }
+
+  /**
+   * Makes `PagerClass` the default pager: memory objects created afterwards get one; objects made before
+   * keep the pager they have. The same as `vm.container.rebind(TOKENS.DefaultPager).to(PagerClass)`.
+   */
+  setDefaultPager(PagerClass: Newable<Pager>): void {
+    this.checkAlive();
+    if (typeof PagerClass !== 'function' || !(PagerClass.prototype instanceof Pager)) {
+      throw new InvalidArgumentError('PagerClass', PagerClass, 'a subclass of Pager');
+    }
+    this.container.rebind<Pager>(TOKENS.DefaultPager).to(PagerClass).inTransientScope();
+  }
+
+  /** Subscribes to the events of every memory object of the instance; answers the function that unsubscribes. */
+  on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', listener, 'a function');
+    return this.hub.on(name, listener);
+  }
+
+  /** The live memory objects. */
+  memoryObjects(): MemoryObject[] {
+    return [...this.objects.values()];
+  }
+
+  stat(): VmStat {
+    const pool = this.pool;
+    let dirtyFrames = 0;
+    let pinnedFrames = 0;
+    let residentFrames = 0;
+    for (let f = 0; f < pool.frames; f++) {
+      const flags = pool.flags[f]!;
+      if (flags & FrameFlag.Queued) residentFrames++;
+      if (flags & FrameFlag.Dirty) dirtyFrames++;
+      if (pool.pins[f]! > 0) pinnedFrames++;
+    }
+    return {
+      pageSize: this.pageSize,
+      frames: this.frames,
+      freeFrames: pool.freeCount,
+      residentFrames,
+      dirtyFrames,
+      busyFrames: pool.busy,
+      pinnedFrames,
+      objects: this.objects.size,
+      policy: this.queue.policy.name,
+      metadataBytesPerFrame: FramePool.bytesPerFrame + this.queue.policy.bytesPerFrame,
+    };
+  }
+
+  /** Destroys every memory object; the instance can do nothing more. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const results = await Promise.allSettled([...this.objects.values()].map((o) => o.destroy()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new DestroyedError('this spinvm instance');
+  }
+}
+
+function resolvePolicy(policy: unknown): () => ReplacementPolicy {
+  if (policy === undefined) return BUILTIN_POLICIES['second-chance']!;
+  if (typeof policy === 'string') {
+    const factory = Object.hasOwn(BUILTIN_POLICIES, policy) ? BUILTIN_POLICIES[policy] : undefined;
+    if (!factory) throw new InvalidArgumentError('policy', policy, `one of ${Object.keys(BUILTIN_POLICIES).join(', ')}`);
+    return factory;
+  }
+  if (typeof policy === 'function') {
+    return () => {
+      const made = (policy as PolicyFactory)();
+      if (!made || typeof made.victim !== 'function' || typeof made.insert !== 'function') {
+        throw new InvalidArgumentError('policy', made, `a ReplacementPolicy from the factory, got ${describe(made)}`);
+      }
+      return made;
+    };
+  }
+  throw new InvalidArgumentError('policy', policy, 'a policy name or a factory');
+}
