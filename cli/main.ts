@@ -4,6 +4,7 @@ import 'reflect-metadata';
 /** `spinvm <command> [args]`: each command is a module with a `run(argv)` that answers an exit code. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   demo: { summary: 'the main job: a memory object far larger than the pool, through eviction', load: () => import('./demo.js') },
+  simulate: { summary: 'replay a page-reference trace against the replacement policies and Belady MIN', load: () => import('./simulate/command.js') },
 };
 
 async function main(argv: string[]): Promise<number> {

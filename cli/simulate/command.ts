@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { BUILTIN_POLICIES } from '../../vmcore/page-queue/policies.js';
+import { belady } from './belady.js';
+import { renderPlot, type PlotSeries } from './plot.js';
+import { simulate, type SimulationResult } from './simulate.js';
+import { readTrace, TraceError, type Trace } from './trace.js';
+
+const USAGE = `usage: spinvm simulate [--policy NAME[,NAME...]|all] --frames N[,N...] [--plot OUT.svg] [--plot-frames A..B] TRACE
+
+Replays a page-reference trace (one page number or OBJECT:PAGE per line; # comments) against replacement
+policies and Belady's MIN, and prints faults and miss ratios.
+
+  --policy NAMES      policies to run, comma-separated, or 'all' (default). Known: ${Object.keys(BUILTIN_POLICIES).join(', ')}
+  --frames LIST       frame counts for the table: N, A..B or a comma-separated mix (required unless --plot)
+  --plot OUT.svg      also write an SVG chart of miss ratio against frames for each policy and MIN
+  --plot-frames LIST  frame counts for the chart (default 1..64, capped at the trace's distinct pages)
+  -h, --help          this text
+`;
+
+/** Where the command writes; the defaults are the process's streams. */
+export interface SimulateIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: SimulateIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+class UsageError extends Error {}
+
+/** `spinvm simulate ...`: 0 on success, 2 for bad arguments or a missing file, 1 for a malformed trace. */
+export async function run(argv: string[], io: SimulateIo = processIo): Promise<number> {
+  let values: { policy?: string; frames?: string; plot?: string; 'plot-frames'?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        policy: { type: 'string', short: 'p' },
+        frames: { type: 'string', short: 'f' },
+        plot: { type: 'string' },
+        'plot-frames': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return usage(io, err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+
+  let policies: string[];
+  let frames: number[];
+  let plotFrames: number[] | undefined;
+  try {
+    if (positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'no trace file given' : `one trace file expected, got ${positionals.length}`);
+    }
+    policies = parsePolicies(values.policy ?? 'all');
+    if (values.frames === undefined && values.plot === undefined) throw new UsageError('--frames is required');
+    frames = values.frames === undefined ? [] : parseFrameList(values.frames, '--frames');
+    if (values['plot-frames'] !== undefined) {
+      if (values.plot === undefined) throw new UsageError('--plot-frames needs --plot');
+      plotFrames = parseFrameList(values['plot-frames'], '--plot-frames');
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return usage(io, err.message);
+    throw err;
+  }
+
+  const path = positionals[0]!;
+  let trace: Trace;
+  try {
+    trace = await readTrace(path);
+  } catch (err) {
+    if (err instanceof TraceError) {
+      io.err(`spinvm simulate: ${err.message}\n`);
+      return 1;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      io.err(`spinvm simulate: cannot read trace '${path}': ${code === 'ENOENT' ? 'no such file' : code}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  if (frames.length > 0) io.out(formatTable(path, trace, policies, frames));
+
+  if (values.plot !== undefined) {
+    const xs = plotFrames ?? range(1, Math.max(1, Math.min(64, trace.distinct)));
+    const series: PlotSeries[] = policies.map((name) => ({
+      name,
+      points: xs.map((n) => simulate(trace, BUILTIN_POLICIES[name]!, n)),
+    }));
+    series.push({ name: 'min', points: xs.map((n) => belady(trace, n)) });
+    const svg = renderPlot(series, { title: `miss ratio, ${basename(path)} (${trace.refs.length} references)` });
+    try {
+      await writeFile(values.plot, svg);
+    } catch (err) {
+      io.err(`spinvm simulate: cannot write plot '${values.plot}': ${(err as Error).message}\n`);
+      return 1;
+    }
+    io.out(`plot: ${values.plot} (${series.length} lines, frames ${xs[0]}..${xs[xs.length - 1]})\n`);
+  }
+  return 0;
+}
+
+function usage(io: SimulateIo, message: string): number {
+  io.err(`spinvm simulate: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+function parsePolicies(spec: string): string[] {
+  if (spec === 'all') return Object.keys(BUILTIN_POLICIES);
+  const names = spec.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!Object.hasOwn(BUILTIN_POLICIES, name)) {
+      throw new UsageError(`unknown policy '${name}' (known: ${Object.keys(BUILTIN_POLICIES).join(', ')}, or all)`);
+    }
+  }
+  return [...new Set(names)];
+}
+
+const POSITIVE = /^[1-9][0-9]*$/;
+
+/** `N`, `A..B` or a comma-separated mix of them, each a positive integer; sorted, without repeats. */
+export function parseFrameList(spec: string, option = '--frames'): number[] {
+  const out = new Set<number>();
+  const bad = (part: string): UsageError =>
+    new UsageError(`${option}: '${part}' is not a positive integer or a range A..B of them`);
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    const dots = part.indexOf('..');
+    if (dots >= 0) {
+      const a = part.slice(0, dots);
+      const b = part.slice(dots + 2);
+      if (!POSITIVE.test(a) || !POSITIVE.test(b)) throw bad(part);
+      const lo = Number(a);
+      const hi = Number(b);
+      if (hi < lo) throw new UsageError(`${option}: empty range '${part}'`);
+      if (hi - lo > 100_000) throw new UsageError(`${option}: range '${part}' is too long`);
+      for (let n = lo; n <= hi; n++) out.add(n);
+    } else {
+      if (!POSITIVE.test(part) || !Number.isSafeInteger(Number(part))) throw bad(part);
+      out.add(Number(part));
+    }
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+function formatTable(path: string, trace: Trace, policies: string[], frames: number[]): string {
+  const rows: string[][] = [['policy', 'frames', 'faults', 'miss ratio', 'gap to MIN']];
+  for (const n of frames) {
+    const min = belady(trace, n);
+    const results: SimulationResult[] = policies.map((name) => simulate(trace, BUILTIN_POLICIES[name]!, n));
+    for (const r of results) {
+      const gap = r.faults - min.faults;
+      const pp = (r.missRatio - min.missRatio) * 100;
+      rows.push([r.policy, String(n), String(r.faults), r.missRatio.toFixed(4), `+${gap} (+${pp.toFixed(2)} pp)`]);
+    }
+    rows.push(['MIN', String(n), String(min.faults), min.missRatio.toFixed(4), '-']);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return `trace ${path}: ${trace.refs.length} references, ${trace.distinct} distinct pages\n${lines.join('\n')}\n`;
+}
+
+function range(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let n = lo; n <= hi; n++) out.push(n);
+  return out;
+}
+
+function basename(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
