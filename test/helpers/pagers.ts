@@ -45,6 +45,7 @@ export class RecordingPager extends Pager {
     const a = this.options.async;
     if (!a) return work();
     const delay = typeof a === 'function' ? a() : 0;
+    if (delay === 0) return new Promise((resolve) => setImmediate(() => resolve(work())));
     return new Promise((resolve) => setTimeout(() => resolve(work()), delay));
   }
 }
