@@ -170,3 +170,35 @@ describe('the frame pool and the page queue', () => {
     }
   });
 });
+
+describe('typed accessors on resident memory', () => {
+  it('read and write little-endian integers within and across pages, without promises', async () => {
+    const vm = createVm({ pageSize: PS, frames: 4 });
+    const obj = vm.createMemoryObject({ size: 2 * PS });
+    await obj.request(0, 'write');
+    await obj.request(1, 'write');
+    obj.setUint(10, 4, 0xdeadbeef);
+    expect(obj.getUint(10, 4)).toBe(0xdeadbeef);
+    expect([...obj.readSync(10, 4)]).toEqual([0xef, 0xbe, 0xad, 0xde]);
+    obj.setUint(PS - 2, 4, 0x01020304); // straddles the page boundary
+    expect(obj.getUint(PS - 2, 4)).toBe(0x01020304);
+    obj.setUint(100, 2, 0xbeef);
+    expect(obj.getUint(100, 2)).toBe(0xbeef);
+    expect(obj.getUint(101, 1)).toBe(0xbe);
+    obj.setBigUint64(PS - 4, 0x1122334455667788n);
+    expect(obj.getBigUint64(PS - 4)).toBe(0x1122334455667788n);
+    expect(obj.stat().dirtyPages).toBe(2);
+  });
+
+  it('refuse absent pages before touching a byte', async () => {
+    const vm = createVm({ pageSize: PS, frames: 4 });
+    const obj = vm.createMemoryObject({ size: 2 * PS });
+    await obj.request(0, 'write');
+    expect(() => obj.setUint(PS - 2, 4, 1)).toThrow(/page 1 is not resident/);
+    expect(() => obj.setBigUint64(PS - 4, 1n)).toThrow(/not resident/);
+    expect(obj.getUint(PS - 4, 4)).toBe(0);
+    expect(() => obj.getUint(PS, 1)).toThrow(/page 1 is not resident/);
+    expect(() => obj.setUint(0, 4, 2 ** 32)).toThrow(/value must be an integer/);
+    expect(() => obj.setUint(0, 3 as 4, 1)).toThrow(/size must be 1, 2 or 4/);
+  });
+});

@@ -12,6 +12,9 @@ import { checkBytes, checkIndex, checkSpan } from '../validate.js';
 /** How many times a page-in answering AlreadyPagedIn is asked again before the fault fails. */
 export const MAX_PAGE_IN_RETRIES = 8;
 
+/** Most pages `flush()` hands the pager in one `pageOutRun`. */
+export const MAX_FLUSH_RUN = 64;
+
 export interface MemoryObjectStat {
   virtualSize: number;
   pageSize: number;
@@ -138,6 +141,87 @@ export class MemoryObject implements FrameOwner {
     this.transferResident(offset, bytes, true);
   }
 
+  /**
+   * Reads an unsigned little-endian integer of `size` bytes (1, 2 or 4) from resident memory: no promise,
+   * no allocation. Throws NotResidentError if the page is absent.
+   */
+  getUint(offset: number, size: 1 | 2 | 4): number {
+    if (this.destroyed) throw this.destroyedError();
+    if (size !== 1 && size !== 2 && size !== 4) throw new InvalidArgumentError('size', size, '1, 2 or 4');
+    checkSpan(offset, size, this.size);
+    const ps = this.pageSize;
+    const page = Math.floor(offset / ps);
+    const within = offset - page * ps;
+    if (within + size > ps) return this.getUintAcross(offset, size);
+    const frame = this.residentFrame(page);
+    const c = this.pool.chunk(frame);
+    const o = this.pool.offset(frame) + within;
+    if (size === 1) return c[o]!;
+    if (size === 2) return c[o]! | (c[o + 1]! << 8);
+    return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
+  }
+
+  /** Writes an unsigned little-endian integer of `size` bytes to resident memory; the page becomes dirty. */
+  setUint(offset: number, size: 1 | 2 | 4, value: number): void {
+    if (this.destroyed) throw this.destroyedError();
+    if (size !== 1 && size !== 2 && size !== 4) throw new InvalidArgumentError('size', size, '1, 2 or 4');
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
+      throw new InvalidArgumentError('value', value, `an integer from 0 to 2^${8 * size} - 1`);
+    }
+    checkSpan(offset, size, this.size);
+    const ps = this.pageSize;
+    const page = Math.floor(offset / ps);
+    const within = offset - page * ps;
+    if (within + size > ps) return this.setUintAcross(offset, size, value);
+    const frame = this.residentFrame(page);
+    const c = this.pool.chunk(frame);
+    const o = this.pool.offset(frame) + within;
+    c[o] = value;
+    if (size >= 2) c[o + 1] = value >>> 8;
+    if (size === 4) {
+      c[o + 2] = value >>> 16;
+      c[o + 3] = value >>> 24;
+    }
+    this.pool.flags[frame] |= FrameFlag.Dirty;
+  }
+
+  /** Reads a little-endian 64-bit unsigned integer from resident memory. */
+  getBigUint64(offset: number): bigint {
+    checkSpan(offset, 8, this.size);
+    if (!this.isResident(offset, 8)) throw new NotResidentError(this.name, Math.floor(offset / this.pageSize));
+    return BigInt(this.getUint(offset, 4)) | (BigInt(this.getUint(offset + 4, 4)) << 32n);
+  }
+
+  /** Writes a little-endian 64-bit unsigned integer to resident memory; nothing is written unless all of it is resident. */
+  setBigUint64(offset: number, value: bigint): void {
+    if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) throw new InvalidArgumentError('value', value, 'a bigint from 0 to 2^64 - 1');
+    checkSpan(offset, 8, this.size);
+    if (!this.isResident(offset, 8)) throw new NotResidentError(this.name, Math.floor(offset / this.pageSize));
+    this.setUint(offset, 4, Number(value & 0xffffffffn));
+    this.setUint(offset + 4, 4, Number(value >> 32n));
+  }
+
+  private residentFrame(page: number): number {
+    const frame = this.cache.lookup(page);
+    if (frame < 0) throw new NotResidentError(this.name, page);
+    this.queue.policy.access(frame);
+    return frame;
+  }
+
+  /** An integer that straddles two pages: both must be resident before a byte is touched. */
+  private getUintAcross(offset: number, size: number): number {
+    const bytes = this.readSync(offset, size);
+    let value = 0;
+    for (let i = size - 1; i >= 0; i--) value = value * 256 + bytes[i]!;
+    return value;
+  }
+
+  private setUintAcross(offset: number, size: number, value: number): void {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++, value = Math.floor(value / 256)) bytes[i] = value & 0xff;
+    this.writeSync(offset, bytes);
+  }
+
   /** Whether every page of `offset .. offset + length` is resident (so the Sync methods will not throw). */
   isResident(offset: number, length: number): boolean {
     this.checkAlive();
@@ -185,7 +269,8 @@ export class MemoryObject implements FrameOwner {
   }
 
   /**
-   * Pages out every dirty page and keeps it resident. Resolves to the number of pages written. If a
+   * Pages out every dirty page and keeps it resident, handing the pager runs of contiguous pages
+   * (`pageOutRun`) so it can join them into one write. Resolves to the number of pages written. If a
    * page-out fails (DeviceFull, NotImplemented, an I/O error) every other page is still tried, the failed
    * pages stay resident and dirty, and the first error is thrown at the end.
    */
@@ -193,15 +278,34 @@ export class MemoryObject implements FrameOwner {
     this.checkAlive();
     const pages: number[] = [];
     this.cache.iterate((page, frame) => {
-      if (this.pool.flags[frame]! & FrameFlag.Dirty || this.pool.flags[frame]! & FrameFlag.Busy) pages.push(page);
+      if (this.pool.flags[frame]! & (FrameFlag.Dirty | FrameFlag.Busy)) pages.push(page);
     });
     pages.sort((a, b) => a - b);
     let written = 0;
     let failure: Error | undefined;
-    for (const page of pages) {
-      const result = await this.flushPage(page);
-      if (result === true) written++;
-      else if (result instanceof Error) failure ??= result;
+    for (let i = 0; i < pages.length; ) {
+      if (this.destroyed) throw this.destroyedError();
+      const frame = this.cache.lookup(pages[i]!);
+      if (frame >= 0 && this.pool.flags[frame]! & FrameFlag.Busy) {
+        await this.pool.changed(); // an eviction's page-out is in flight: see how it ends, then look again
+        continue;
+      }
+      // The run: this page and the following ones, while they are resident, dirty, idle and contiguous.
+      const run: number[] = [];
+      for (let j = i; j < pages.length && run.length < MAX_FLUSH_RUN; j++) {
+        const f = this.cache.lookup(pages[j]!);
+        const ok = f >= 0 && (this.pool.flags[f]! & (FrameFlag.Dirty | FrameFlag.Busy)) === FrameFlag.Dirty;
+        if (!ok || (run.length > 0 && pages[j] !== pages[i]! + run.length)) break;
+        run.push(f);
+      }
+      if (run.length === 0) {
+        i++;
+        continue;
+      }
+      const result = await this.flushRun(pages[i]!, run);
+      written += result.written;
+      failure ??= result.failure;
+      i += run.length;
     }
     if (failure) throw failure;
     return written;
@@ -467,46 +571,42 @@ export class MemoryObject implements FrameOwner {
     return EvictOutcome.Freed;
   }
 
-  /** Flushes one page; answers true when written, false when there was nothing to write, or the error. */
-  private async flushPage(page: number): Promise<boolean | Error> {
-    for (;;) {
-      if (this.destroyed) throw this.destroyedError();
-      const frame = this.cache.lookup(page);
-      if (frame < 0) return false; // evicted meanwhile: the eviction paged it out
-      const flags = this.pool.flags[frame]!;
-      if (flags & FrameFlag.Busy) {
-        await this.pool.changed(); // an eviction's page-out is in flight: see how it ends
-        continue;
-      }
-      if (!(flags & FrameFlag.Dirty)) return false;
-      this.pool.beginPageOut(frame);
-      let code: unknown;
-      try {
-        code = await this.pager.pageOut(page, this.pool.view(frame), true);
-      } catch (err) {
-        this.pool.unbusy(frame);
-        if (this.destroyed) throw this.destroyedError();
-        this.pool.flags[frame] |= FrameFlag.Dirty;
-        return this.pageOutError(page, new PagerIoError(this.name, page, 'pageOut', err));
-      }
-      this.pool.unbusy(frame);
-      if (this.destroyed) throw this.destroyedError();
-      if (this.hub.listeners + this.vmHub.listeners > 0 && typeof code === 'number') this.emit('pageOut', { object: this, page, dirty: true, result: code });
+  /** Pages out one run of dirty frames holding `firstPage`, `firstPage + 1`, ... and settles each answer. */
+  private async flushRun(firstPage: number, frames: number[]): Promise<{ written: number; failure: Error | undefined }> {
+    const pool = this.pool;
+    for (const f of frames) pool.beginPageOut(f);
+    let codes: unknown;
+    try {
+      codes = await this.pager.pageOutRun(firstPage, frames.map((f) => pool.view(f)));
+    } catch (err) {
+      codes = err instanceof Error || !Array.isArray(err) ? { thrown: err } : err;
+    }
+    let written = 0;
+    let failure: Error | undefined;
+    frames.forEach((frame, i) => {
+      const page = firstPage + i;
+      pool.unbusy(frame);
+      if (this.destroyed) return;
+      const code: unknown = Array.isArray(codes) ? codes[i] : undefined;
+      if (typeof code === 'number' && this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOut', { object: this, page, dirty: true, result: code });
       if (code === ResultCode.Success || code === ResultCode.AlreadyPagedOut) {
         this.pageOuts++;
-        return true;
+        written++;
+      } else {
+        pool.flags[frame] |= FrameFlag.Dirty;
+        if (code === ResultCode.DeviceFull) {
+          if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
+          failure ??= new PagerFailedError(this.name, page, 'pageOut', code, 'the page stays resident and dirty');
+        } else if (code === ResultCode.NotImplemented || code === ResultCode.PagerDestroyed) {
+          this.pageOutUnsupported = true;
+          failure ??= new PagerFailedError(this.name, page, 'pageOut', code, 'the pager cannot page out; the page stays resident and dirty');
+        } else if (!Array.isArray(codes)) {
+          failure ??= this.pageOutError(page, new PagerIoError(this.name, page, 'pageOut', (codes as { thrown: unknown }).thrown));
+        } else failure ??= this.pageOutError(page, new PagerProtocolError(this.name, page, 'pageOut', code));
       }
-      this.pool.flags[frame] |= FrameFlag.Dirty;
-      if (code === ResultCode.DeviceFull) {
-        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
-        return new PagerFailedError(this.name, page, 'pageOut', code, 'the page stays resident and dirty');
-      }
-      if (code === ResultCode.NotImplemented || code === ResultCode.PagerDestroyed) {
-        this.pageOutUnsupported = true;
-        return new PagerFailedError(this.name, page, 'pageOut', code, 'the pager cannot page out; the page stays resident and dirty');
-      }
-      return this.pageOutError(page, new PagerProtocolError(this.name, page, 'pageOut', code));
-    }
+    });
+    if (this.destroyed) throw this.destroyedError();
+    return { written, failure };
   }
 
   // ---- copying ----

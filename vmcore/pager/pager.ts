@@ -55,6 +55,25 @@ export abstract class Pager {
     return ResultCode.NotImplemented;
   }
 
+  /**
+   * Writes back a run of contiguous dirty pages (`firstPage`, `firstPage + 1`, ...) — FreeBSD's putpages.
+   * `flush()` calls it with the runs it finds, so a pager can join them into one write. Answers one code
+   * per page, or a promise of them. The base class calls `pageOut` page by page.
+   */
+  pageOutRun(firstPage: number, frames: readonly Uint8Array[]): ResultCode[] | Promise<ResultCode[]> {
+    const codes: ResultCode[] = [];
+    let pending: Promise<void> | undefined;
+    frames.forEach((frame, i) => {
+      const step = (): void | Promise<void> => {
+        const answer = this.pageOut(firstPage + i, frame, true);
+        if (typeof answer === 'number') codes[i] = answer;
+        else return Promise.resolve(answer).then((code) => void (codes[i] = code));
+      };
+      pending = pending ? pending.then(step) : (step() ?? undefined);
+    });
+    return pending ? pending.then(() => codes) : codes;
+  }
+
   /** Throws a FrameSizeError unless `frame` is a Uint8Array of exactly one page. */
   protected checkFrame(frame: unknown): asserts frame is Uint8Array {
     if (!(frame instanceof Uint8Array) || frame.length !== this.context.pageSize) {
