@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { InvalidArgumentError } from './errors.js';
 import type { Access } from './pager/access.js';
 import type { ResultCode } from './pager/result-code.js';
 import type { MemoryObject } from './memory-object/memory-object.js';
@@ -22,6 +23,8 @@ export interface VmEvents {
 }
 
 export type EventName = keyof VmEvents;
+
+export const EVENT_NAMES: readonly EventName[] = ['fault', 'pageIn', 'pageOut', 'eviction', 'deviceFull', 'pageOutFailed', 'destroyed'];
 export type Listener<K extends EventName> = (event: VmEvents[K]) => void;
 
 /**
@@ -34,6 +37,8 @@ export class EventHub {
   listeners = 0;
 
   on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    if (!EVENT_NAMES.includes(name)) throw new InvalidArgumentError('event', name, `one of ${EVENT_NAMES.join(', ')}`);
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', listener, 'a function');
     const guarded = (event: VmEvents[K]) => {
       try {
         listener(event);

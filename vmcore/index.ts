@@ -11,7 +11,7 @@ export { BUILTIN_POLICIES } from './page-queue/policies.js';
 export { FifoPolicy } from './page-queue/fifo-policy.js';
 export { SecondChancePolicy } from './page-queue/second-chance-policy.js';
 export { MemoryObject, MAX_PAGE_IN_RETRIES, type MemoryObjectStat } from './memory-object/memory-object.js';
-export type { VmEvents, EventName, Listener } from './events.js';
+export { EVENT_NAMES, type VmEvents, type EventName, type Listener } from './events.js';
 export { createVm, Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptions } from './vm/vm.js';
 export { TOKENS } from './vm/tokens.js';
 export type { MaybePromise } from './util/maybe-promise.js';

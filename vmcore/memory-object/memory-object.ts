@@ -5,7 +5,7 @@ import { FrameFlag, type FramePool } from '../frames/frame-pool.js';
 import { EvictOutcome, type FrameOwner, type PageQueue } from '../page-queue/page-queue.js';
 import { checkAccess, type Access } from '../pager/access.js';
 import type { Pager } from '../pager/pager.js';
-import { ResultCode, type PagerAnswer } from '../pager/result-code.js';
+import { isResultCode, ResultCode, type PagerAnswer } from '../pager/result-code.js';
 import { Deferred, isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import { checkBytes, checkIndex, checkSpan } from '../validate.js';
 
@@ -313,8 +313,9 @@ export class MemoryObject implements FrameOwner {
 
   stat(): MemoryObjectStat {
     let dirtyPages = 0;
+    // A resident page in a page-out has its dirty bit cleared until the page-out ends: it still counts.
     this.cache.iterate((_page, frame) => {
-      if (this.pool.flags[frame]! & FrameFlag.Dirty) dirtyPages++;
+      if (this.pool.flags[frame]! & (FrameFlag.Dirty | FrameFlag.Busy)) dirtyPages++;
     });
     return {
       virtualSize: this.size,
@@ -331,6 +332,7 @@ export class MemoryObject implements FrameOwner {
 
   /** Subscribes to this object's events; answers the function that unsubscribes. */
   on<K extends EventName>(name: K, listener: Listener<K>): () => void {
+    this.checkAlive();
     return this.hub.on(name, listener);
   }
 
@@ -340,7 +342,8 @@ export class MemoryObject implements FrameOwner {
    * call afterwards throws DestroyedError.
    */
   destroy(): Promise<void> {
-    return this.destroying ?? this.destroyWith(undefined);
+    // The first call reports a pager whose destroy failed; later calls resolve.
+    return this.destroying ? this.destroying.catch(noop) : this.destroyWith(undefined);
   }
 
   // ---- the fault path ----
@@ -509,7 +512,7 @@ export class MemoryObject implements FrameOwner {
       pool.holdForHandOff(frame);
       return EvictOutcome.Freed;
     }
-    if (this.hub.listeners + this.vmHub.listeners > 0 && typeof code === 'number') this.emit('pageOut', { object: this, page, dirty, result: code });
+    if (this.hub.listeners + this.vmHub.listeners > 0 && isResultCode(code)) this.emit('pageOut', { object: this, page, dirty, result: code });
     switch (code) {
       case ResultCode.Success:
       case ResultCode.AlreadyPagedOut:
@@ -588,7 +591,7 @@ export class MemoryObject implements FrameOwner {
       pool.unbusy(frame);
       if (this.destroyed) return;
       const code: unknown = Array.isArray(codes) ? codes[i] : undefined;
-      if (typeof code === 'number' && this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOut', { object: this, page, dirty: true, result: code });
+      if (isResultCode(code) && this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOut', { object: this, page, dirty: true, result: code });
       if (code === ResultCode.Success || code === ResultCode.AlreadyPagedOut) {
         this.pageOuts++;
         written++;
@@ -680,6 +683,11 @@ export class MemoryObject implements FrameOwner {
     this.destroyed = true;
     this.destroyCause = cause;
     const pool = this.pool;
+    // Lasting pins die with the object; pins held by reads and writes in flight end with them.
+    for (const [page, pins] of this.userPins) {
+      const frame = this.cache.lookup(page);
+      if (frame >= 0) pool.pins[frame] = Math.max(0, pool.pins[frame]! - pins);
+    }
     this.cache.iterate((_page, frame) => {
       this.queue.reserve(frame);
       // A frame in a page-out or pinned by a reader is freed when that ends, never under it.

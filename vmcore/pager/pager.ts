@@ -1,4 +1,4 @@
-import { FrameSizeError } from '../errors.js';
+import { FrameSizeError, SpinVmError } from '../errors.js';
 import type { Access } from './access.js';
 import { ResultCode, type PagerAnswer } from './result-code.js';
 
@@ -38,7 +38,7 @@ export abstract class Pager {
 
   /** The context given to `init`; throws if the pager has not been initialised. */
   protected get context(): PagerContext {
-    if (!this.ctx) throw new Error(`${this.constructor.name} used before init()`);
+    if (!this.ctx) throw new SpinVmError(`${this.constructor.name} used before init(): make a memory object over it first`);
     return this.ctx;
   }
 

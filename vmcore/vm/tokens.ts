@@ -1,6 +1,8 @@
 /**
- * The instance's container keys. Rebind one to change that part of an instance:
- * `vm.container.rebind(TOKENS.DefaultPager).to(MyPager)` makes later anonymous objects use MyPager.
+ * The instance's container keys. DefaultPager, Pager and CacheFactory are resolved each time an object is
+ * made, so rebinding them changes later objects: `vm.container.rebind(TOKENS.DefaultPager).to(MyPager)`.
+ * PageSize, Frames, FramePool, ReplacementPolicy and PageQueue are fixed when the instance is made
+ * (choose them through `createVm` options); they are bound so pagers and extensions can inject them.
  */
 export const TOKENS = {
   /** number: bytes per page. */
@@ -17,6 +19,8 @@ export const TOKENS = {
   CacheFactory: Symbol.for('spinvm.CacheFactory'),
   /** Pager, transient: a fresh default pager for each memory object made without one (the bogopager out of the box). */
   DefaultPager: Symbol.for('spinvm.DefaultPager'),
+  /** Pager, named: pagers registered by name (`bind(TOKENS.Pager).to(X).whenNamed('x')`), used with `createMemoryObject({ pager: 'x' })`. */
+  Pager: Symbol.for('spinvm.Pager'),
   /** The Vm itself, for pagers and extensions that need it. */
   Vm: Symbol.for('spinvm.Vm'),
 } as const;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Container, type Newable } from 'inversify';
 import type { CacheFactory } from '../cache/cache.js';
 import { HashCache } from '../cache/hash-cache.js';
-import { DestroyedError, InvalidArgumentError, PagerIoError, describe } from '../errors.js';
+import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
 import { FrameFlag, FramePool } from '../frames/frame-pool.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
@@ -26,8 +26,11 @@ export interface VmOptions {
 export interface CreateMemoryObjectOptions {
   /** Size in bytes (the last page may be partial). */
   size: number;
-  /** The pager; without one, the container's default pager (the bogopager until another is bound). */
-  pager?: Pager;
+  /**
+   * The pager: an instance, the name of a pager registered in the container (`TOKENS.Pager`, named), or
+   * nothing for the container's default pager (the bogopager until another is bound).
+   */
+  pager?: Pager | string;
   /** A name for messages and events. */
   name?: string;
 }
@@ -64,13 +67,14 @@ export class Vm {
   private readonly objects = new Map<number, MemoryObject>();
   private readonly hub = new EventHub();
   private nextId = 0;
+  private readonly shutdownHooks = new Set<() => void | Promise<void>>();
   private destroyed = false;
 
   constructor(options?: VmOptions) {
     const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'policy']);
     const policy = resolvePolicy(o.policy);
     // FramePool validates page size and frame count before anything is bound.
-    const pool = new FramePool(o.pageSize ?? 4096, o.frames ?? 1024);
+    const pool = new FramePool(o.pageSize === undefined ? 4096 : o.pageSize, o.frames === undefined ? 1024 : o.frames);
     this.pageSize = pool.pageSize;
     this.frames = pool.frames;
     const c = this.container;
@@ -94,12 +98,10 @@ export class Vm {
     const o = checkOptions<CreateMemoryObjectOptions>('options', options, ['size', 'pager', 'name']);
     if (options === undefined) throw new InvalidArgumentError('options', options, 'an options object with a size');
     const size = checkPositive('size', o.size);
+    if (o.name !== undefined) checkName('name', o.name);
+    const pager = this.resolvePager(o.pager);
     const id = this.nextId++;
-    const name = o.name === undefined ? `object-${id}` : checkName('name', o.name);
-    if (o.pager !== undefined && !(o.pager instanceof Pager)) throw new InvalidArgumentError('pager', o.pager, 'an instance of a Pager subclass');
-    if (o.pager && pagersInUse.has(o.pager)) throw new InvalidArgumentError('pager', o.pager, 'a pager not already serving another memory object');
-    const pager = o.pager ?? this.container.get<Pager>(TOKENS.DefaultPager);
-    if (!(pager instanceof Pager)) throw new InvalidArgumentError('the bound default pager', pager, 'an instance of a Pager subclass');
+    const name = o.name ?? `object-${id}`;
     const pageCount = Math.ceil(size / this.pageSize);
     try {
       pager.init({ pageSize: this.pageSize, size, pageCount, name });
@@ -123,6 +125,32 @@ export class Vm {
     return object;
   }
 
+  /** The pager for a new object: the one given, a named one from the container, or the default pager. */
+  private resolvePager(given: unknown): Pager {
+    let pager: unknown = given;
+    if (typeof given === 'string') {
+      if (!this.container.isBound(TOKENS.Pager, { name: given })) {
+        throw new InvalidArgumentError('pager', given, `the name of a registered pager (bind TOKENS.Pager with whenNamed('${given}'))`);
+      }
+      pager = this.container.get<Pager>(TOKENS.Pager, { name: given });
+    } else if (given === undefined) pager = this.container.get<Pager>(TOKENS.DefaultPager);
+    const what = typeof given === 'string' ? `the pager named '${given}'` : given === undefined ? 'the bound default pager' : 'pager';
+    if (!(pager instanceof Pager)) throw new InvalidArgumentError(what, pager, 'an instance of a Pager subclass');
+    if (pagersInUse.has(pager)) throw new InvalidArgumentError(what, pager, 'a pager not already serving another memory object (bind pagers in transient scope)');
+    return pager;
+  }
+
+  /**
+   * Runs `hook` when the instance is destroyed, after its memory objects (a swap space removes its files
+   * here). Answers the function that cancels it.
+   */
+  onShutdown(hook: () => void | Promise<void>): () => void {
+    this.checkAlive();
+    if (typeof hook !== 'function') throw new InvalidArgumentError('hook', hook, 'a function');
+    this.shutdownHooks.add(hook);
+    return () => void this.shutdownHooks.delete(hook);
+  }
+
   /**
    * Makes `PagerClass` the default pager: memory objects created afterwards get one; objects made before
    * keep the pager they have. The same as `vm.container.rebind(TOKENS.DefaultPager).to(PagerClass)`.
@@ -137,7 +165,6 @@ export class Vm {
 
   /** Subscribes to the events of every memory object of the instance; answers the function that unsubscribes. */
   on<K extends EventName>(name: K, listener: Listener<K>): () => void {
-    if (typeof listener !== 'function') throw new InvalidArgumentError('listener', listener, 'a function');
     return this.hub.on(name, listener);
   }
 
@@ -176,6 +203,7 @@ export class Vm {
     if (this.destroyed) return;
     this.destroyed = true;
     const results = await Promise.allSettled([...this.objects.values()].map((o) => o.destroy()));
+    for (const hook of this.shutdownHooks) results.push(...(await Promise.allSettled([hook()])));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -196,7 +224,7 @@ function resolvePolicy(policy: unknown): () => ReplacementPolicy {
     return () => {
       const made = (policy as PolicyFactory)();
       if (!made || typeof made.victim !== 'function' || typeof made.insert !== 'function') {
-        throw new InvalidArgumentError('policy', made, `a ReplacementPolicy from the factory, got ${describe(made)}`);
+        throw new InvalidArgumentError('policy', made, 'a factory answering a ReplacementPolicy');
       }
       return made;
     };
