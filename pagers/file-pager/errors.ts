@@ -1,0 +1,22 @@
+import { SpinVmError } from '../../vmcore/errors.js';
+
+/** A write through a mapping opened read-only. */
+export class ReadOnlyMappingError extends SpinVmError {
+  override readonly code = 'EROFS';
+  constructor(readonly path: string) {
+    super(`${path} is mapped read-only: map it with { writable: true } to write`);
+  }
+}
+
+/** The file became shorter than the part of it that was mapped: the page is gone from under the mapping. */
+export class MappedFileTruncatedError extends SpinVmError {
+  override readonly code = 'EFILESHRUNK';
+  constructor(
+    readonly path: string,
+    readonly page: number,
+    readonly mappedSize: number,
+    readonly fileSize: number,
+  ) {
+    super(`${path} shrank under its mapping: page ${page} lies past its end (mapped ${mappedSize} bytes, the file now has ${fileSize})`);
+  }
+}
