@@ -67,3 +67,28 @@ describe('found in review', () => {
     expect(seen).toEqual([true]);
   });
 });
+
+import { runModel, type Op } from '../helpers/model.js';
+
+describe('lost write found by the randomized test (seed 2)', () => {
+  it('a faulter that waited for a frame keeps it pinned from the moment it is issued', async () => {
+    // A flush makes the waiters of pool.changed() race: the first faulter's page must not be evicted as a
+    // clean page before its write lands in it.
+    const ops: Op[] = [
+      { kind: 'write', obj: 1, offset: 1761, length: 800, seed: 1 },
+      {
+        kind: 'batch',
+        ops: [
+          { kind: 'flush', obj: 1 },
+          { kind: 'write', obj: 0, offset: 0, length: 1, seed: 0 },
+          { kind: 'write', obj: 0, offset: 512, length: 1, seed: 0 },
+          { kind: 'read', obj: 0, offset: 1024, length: 1 },
+          { kind: 'write', obj: 0, offset: 1536, length: 1, seed: 0 },
+        ],
+      },
+    ];
+    for (const async of [false, true]) {
+      await runModel({ pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 }, () => new RecordingPager({ async }), ops);
+    }
+  });
+});

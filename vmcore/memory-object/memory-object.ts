@@ -378,22 +378,23 @@ export class MemoryObject implements FrameOwner {
     let result: MaybePromise<number>;
     try {
       const frame = this.queue.allocate();
-      result = isPromise(frame) ? frame.then((f) => this.fill(page, f, access, 0)) : this.fill(page, frame, access, 0);
+      result = isPromise(frame) ? frame.then((f) => this.fill(page, f, access, 0, pending)) : this.fill(page, frame, access, 0, pending);
     } catch (err) {
       this.inflight.delete(page);
       throw err;
     }
     if (!isPromise(result)) {
       this.inflight.delete(page);
-      if (pending.pins > 0) this.pool.pin(result, pending.pins, true);
-      return result;
+      return result; // settleIn granted the pins
     }
     const deferred = (pending.deferred ??= new Deferred());
     result.then(
       (frame) => {
         if (this.inflight.get(page) === pending) this.inflight.delete(page);
-        if (this.destroyed) return deferred.reject(this.destroyedError());
-        if (pending.pins > 0) this.pool.pin(frame, pending.pins, true);
+        if (this.destroyed) {
+          for (let i = 0; i < pending.pins; i++) this.pool.unpin(frame, true);
+          return deferred.reject(this.destroyedError());
+        }
         deferred.resolve(frame);
       },
       (err: unknown) => {
@@ -404,8 +405,8 @@ export class MemoryObject implements FrameOwner {
     return deferred.promise;
   }
 
-  /** Asks the pager to fill `frame` with `page`. */
-  private fill(page: number, frame: number, access: Access, attempt: number): MaybePromise<number> {
+  /** Asks the pager to fill `frame` with `page`; `pending` holds the pins to grant when it lands. */
+  private fill(page: number, frame: number, access: Access, attempt: number, pending: Inflight): MaybePromise<number> {
     if (attempt === 0) {
       if (this.destroyed) {
         if (this.pool.flags[frame]! & FrameFlag.Busy) this.pool.abandon(frame);
@@ -421,9 +422,9 @@ export class MemoryObject implements FrameOwner {
       this.pool.abandon(frame);
       throw new PagerIoError(this.name, page, 'pageIn', err);
     }
-    if (!isPromise(answer)) return this.settleIn(page, frame, access, attempt, answer);
+    if (!isPromise(answer)) return this.settleIn(page, frame, access, attempt, answer, pending);
     return Promise.resolve(answer).then(
-      (code) => this.settleIn(page, frame, access, attempt, code),
+      (code) => this.settleIn(page, frame, access, attempt, code, pending),
       (err: unknown) => {
         this.pool.abandon(frame);
         throw this.destroyed ? this.destroyedError() : new PagerIoError(this.name, page, 'pageIn', err);
@@ -432,7 +433,7 @@ export class MemoryObject implements FrameOwner {
   }
 
   /** What the memory object does with each page-in answer (the README's table). */
-  private settleIn(page: number, frame: number, access: Access, attempt: number, code: unknown): MaybePromise<number> {
+  private settleIn(page: number, frame: number, access: Access, attempt: number, code: unknown, pending: Inflight): MaybePromise<number> {
     if (this.destroyed) {
       this.pool.abandon(frame);
       throw this.destroyedError();
@@ -442,6 +443,8 @@ export class MemoryObject implements FrameOwner {
         this.pool.unbusy(frame);
         this.cache.update(page, frame);
         this.queue.issue(frame, this.keyBase + (page % 2 ** 32));
+        // Pinned the moment it is reclaimable, so no one evicts it before its faulters have used it.
+        if (pending.pins > 0) this.pool.pin(frame, pending.pins, true);
         this.pageIns++;
         if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageIn', { object: this, page, frame });
         return frame;
@@ -450,13 +453,14 @@ export class MemoryObject implements FrameOwner {
         const existing = this.cache.lookup(page);
         if (existing >= 0) {
           this.pool.abandon(frame);
+          if (pending.pins > 0) this.pool.pin(existing, pending.pins, true);
           return existing;
         }
         if (attempt + 1 >= MAX_PAGE_IN_RETRIES) {
           this.pool.abandon(frame);
           throw new PagerFailedError(this.name, page, 'pageIn', ResultCode.AlreadyPagedIn, `answered AlreadyPagedIn ${MAX_PAGE_IN_RETRIES} times but the page never appeared`);
         }
-        return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.fill(page, frame, access, attempt + 1));
+        return new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.fill(page, frame, access, attempt + 1, pending));
       }
       case ResultCode.PagerDestroyed:
       case ResultCode.DeviceFull:
