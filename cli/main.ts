@@ -5,6 +5,7 @@ import 'reflect-metadata';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   demo: { summary: 'the main job: a memory object far larger than the pool, through eviction', load: () => import('./demo.js') },
   simulate: { summary: 'replay a page-reference trace against the replacement policies and Belady MIN', load: () => import('./simulate/command.js') },
+  conformance: { summary: 'prove a pager right: run the conformance kit against a pager module', load: () => import('./conformance/command.js') },
 };
 
 async function main(argv: string[]): Promise<number> {

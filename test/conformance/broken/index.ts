@@ -1,0 +1,276 @@
+/**
+ * Deliberately broken pagers: each declares the capabilities a correct pager of its kind would, and gets one
+ * thing wrong. kit.test.ts asserts that the conformance kit fails every one of them. A kit that passes
+ * everything proves nothing.
+ */
+import { Pager, ResultCode, type Access, type PagerAnswer } from '../../../vmcore/index.js';
+import type { PagerCapabilities } from '../index.js';
+
+/** A correct pager: a Map of paged-out pages, zero fill for the rest. The broken ones below subclass it. */
+export class MapPager extends Pager {
+  protected readonly store = new Map<number, Uint8Array>();
+  protected destroyed = false;
+
+  protected key(page: number): number {
+    return page;
+  }
+
+  override pageIn(page: number, frame: Uint8Array, _access: Access): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    this.fill(page, frame);
+    return ResultCode.Success;
+  }
+
+  protected fill(page: number, frame: Uint8Array): void {
+    const saved = this.store.get(this.key(page));
+    if (saved) frame.set(saved);
+    else frame.fill(0);
+  }
+
+  override pageOut(page: number, frame: Uint8Array, _dirty: boolean): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    this.store.set(this.key(page), frame.slice());
+    return ResultCode.Success;
+  }
+
+  override destroy(): void {
+    this.destroyed = true;
+    this.store.clear();
+  }
+}
+
+/** Keys every page as page 0. */
+export class IgnoresPageNumber extends MapPager {
+  protected override key(): number {
+    return 0;
+  }
+}
+
+/** Keeps page numbers in 32 bits: page 2^32 is page 0. */
+export class TruncatesPageNumber extends MapPager {
+  protected override key(page: number): number {
+    return page | 0;
+  }
+}
+
+/** Answers Success to page-outs and keeps nothing. */
+export class DropsPageOuts extends MapPager {
+  override pageOut(_page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    return ResultCode.Success;
+  }
+}
+
+/** Answers Success to page-ins without writing the frame. */
+export class SuccessWithoutFilling extends MapPager {
+  protected override fill(): void {}
+}
+
+/** Flips one byte in a thousand on the way in (a deterministic stream, so failures replay). */
+export class CorruptsOneInAThousand extends MapPager {
+  private x = 0x2545f491;
+  protected override fill(page: number, frame: Uint8Array): void {
+    super.fill(page, frame);
+    for (let i = 0; i < frame.length; i++) {
+      this.x ^= this.x << 13;
+      this.x ^= this.x >>> 17;
+      this.x ^= this.x << 5;
+      if ((this.x >>> 0) % 1000 === 0) frame[i] = frame[i]! ^ 0x10;
+    }
+  }
+}
+
+/** Answers AlreadyPagedIn to every page-in: the page never arrives. */
+export class AlreadyPagedInForever extends MapPager {
+  override pageIn(): PagerAnswer {
+    return this.destroyed ? ResultCode.PagerDestroyed : ResultCode.AlreadyPagedIn;
+  }
+}
+
+/** Correct until the first page-out; from then on every page-in is a zero page. */
+export class ZeroFillsAfterPageOut extends MapPager {
+  private pagedOut = false;
+  override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
+    this.pagedOut = true;
+    return super.pageOut(page, frame, dirty);
+  }
+  protected override fill(page: number, frame: Uint8Array): void {
+    if (this.pagedOut) frame.fill(0);
+    else super.fill(page, frame);
+  }
+}
+
+/** Keeps the frame itself instead of a copy: the frame is reused as soon as the page-out returns. */
+export class KeepsFrameReference extends MapPager {
+  override pageOut(page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    this.store.set(page, frame);
+    return ResultCode.Success;
+  }
+}
+
+/** Zero-fills through the frame's buffer, ignoring the frame's offset in it. */
+export class WritesOutsideFrame extends MapPager {
+  protected override fill(page: number, frame: Uint8Array): void {
+    new Uint8Array(frame.buffer, 0, frame.length).fill(0);
+    const saved = this.store.get(page);
+    if (saved) frame.set(saved);
+    else frame.fill(0);
+  }
+}
+
+/** Takes any frame: copies what fits and answers Success. */
+export class AcceptsAnyFrame extends MapPager {
+  override pageIn(page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    const saved = this.store.get(page);
+    frame.fill(0);
+    if (saved) frame.set(saved.subarray(0, Math.min(saved.length, frame.length)));
+    return ResultCode.Success;
+  }
+  override pageOut(page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.store.set(page, frame.slice());
+    return ResultCode.Success;
+  }
+}
+
+/** Goes on serving pages after destroy. */
+export class IgnoresDestroy extends MapPager {
+  override destroy(): void {}
+}
+
+/** Declared able to page out, answers NotImplemented. */
+export class NoPageOut extends MapPager {
+  override pageOut(): PagerAnswer {
+    return this.destroyed ? ResultCode.PagerDestroyed : ResultCode.NotImplemented;
+  }
+}
+
+/** Declared read-only (no page-out), but keeps page-outs all the same. */
+export class SecretlyWrites extends MapPager {}
+
+/** Asynchronous, with one scratch buffer shared by every call in flight: concurrent page-ins get each other's pages. */
+export class SharedScratch extends MapPager {
+  private readonly scratch = new Uint8Array(1 << 16);
+  override pageIn(page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    const n = frame.length;
+    const saved = this.store.get(page);
+    if (saved) this.scratch.set(saved);
+    else this.scratch.fill(0, 0, n);
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        frame.set(this.scratch.subarray(0, n));
+        resolve(ResultCode.Success);
+      }),
+    );
+  }
+  override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
+    const answer = super.pageOut(page, frame, dirty);
+    return new Promise((resolve) => setImmediate(() => resolve(answer)));
+  }
+}
+
+/** Asynchronous: answers Success to a page-out at once and stores the page a little later. */
+export class ResolvesBeforeStoring extends MapPager {
+  override pageOut(page: number, frame: Uint8Array): PagerAnswer {
+    if (this.destroyed) return ResultCode.PagerDestroyed;
+    this.checkFrame(frame);
+    const copy = frame.slice();
+    setTimeout(() => this.store.set(page, copy), 5);
+    return Promise.resolve(ResultCode.Success);
+  }
+}
+
+/** A page-in that never answers. */
+export class NeverAnswers extends MapPager {
+  override pageIn(): PagerAnswer {
+    return new Promise(() => {});
+  }
+}
+
+/** Answers a number that is not a ResultCode. */
+export class AnswersJunk extends MapPager {
+  override pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer {
+    super.pageIn(page, frame, access);
+    return 42 as ResultCode;
+  }
+}
+
+/** Drops its copy of a page when asked to page it out clean ("nothing changed, nothing to keep"). */
+export class ForgetsCleanPages extends MapPager {
+  override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
+    if (!dirty && !this.destroyed) {
+      this.store.delete(page);
+      return ResultCode.Success;
+    }
+    return super.pageOut(page, frame, dirty);
+  }
+}
+
+/** Overrides pageOutRun (the flush path) and writes each page one place too far. */
+export class RunOffByOne extends MapPager {
+  override pageOutRun(firstPage: number, frames: readonly Uint8Array[]): ResultCode[] {
+    return frames.map((frame, i) => {
+      this.store.set(firstPage + i + 1, frame.slice());
+      return ResultCode.Success;
+    });
+  }
+}
+
+/** Claims to track page state but never answers AlreadyPagedIn / AlreadyPagedOut. */
+export class ForgetsState extends MapPager {}
+
+/** Zero-fills the frame, then fills it from the store only when the page-in is for writing. */
+export class ReadsZerosUnlessWriting extends MapPager {
+  override pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer {
+    if (access === 'read') {
+      if (this.destroyed) return ResultCode.PagerDestroyed;
+      this.checkFrame(frame);
+      frame.fill(0);
+      return ResultCode.Success;
+    }
+    return super.pageIn(page, frame, access);
+  }
+}
+
+const anonymous: PagerCapabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: true };
+
+export interface BrokenCase {
+  name: string;
+  make: () => Pager;
+  capabilities: PagerCapabilities;
+  /** Checks of which at least one must fail (the ones aimed at the fault). */
+  caughtBy: string[];
+  callTimeout?: number;
+}
+
+export const BROKEN: BrokenCase[] = [
+  { name: 'ignores the page number', make: () => new IgnoresPageNumber(), capabilities: anonymous, caughtBy: ['page-number', 'in-flight'] },
+  { name: 'keeps page numbers in 32 bits', make: () => new TruncatesPageNumber(), capabilities: anonymous, caughtBy: ['page-number'] },
+  { name: 'drops page-outs', make: () => new DropsPageOuts(), capabilities: anonymous, caughtBy: ['round-trip', 'page-number'] },
+  { name: 'answers Success without filling', make: () => new SuccessWithoutFilling(), capabilities: anonymous, caughtBy: ['fills-frame', 'never-written'] },
+  { name: 'corrupts one byte in a thousand', make: () => new CorruptsOneInAThousand(), capabilities: anonymous, caughtBy: ['never-written', 'round-trip'] },
+  { name: 'answers AlreadyPagedIn forever', make: () => new AlreadyPagedInForever(), capabilities: { ...anonymous, tracksState: true }, caughtBy: ['fills-frame', 'already-paged'] },
+  { name: 'zero-fills after a page-out', make: () => new ZeroFillsAfterPageOut(), capabilities: anonymous, caughtBy: ['round-trip'] },
+  { name: 'keeps a reference to the frame instead of a copy', make: () => new KeepsFrameReference(), capabilities: anonymous, caughtBy: ['round-trip'] },
+  { name: 'writes outside the frame', make: () => new WritesOutsideFrame(), capabilities: anonymous, caughtBy: ['fills-frame'] },
+  { name: 'accepts a frame of the wrong size', make: () => new AcceptsAnyFrame(), capabilities: anonymous, caughtBy: ['frame-size'] },
+  { name: 'serves pages after destroy', make: () => new IgnoresDestroy(), capabilities: anonymous, caughtBy: ['destroyed'] },
+  { name: 'declares page-out, answers NotImplemented', make: () => new NoPageOut(), capabilities: anonymous, caughtBy: ['round-trip'] },
+  { name: 'declares read-only, keeps page-outs', make: () => new SecretlyWrites(), capabilities: { ...anonymous, pageOut: false, readOnly: true }, caughtBy: ['not-implemented'] },
+  { name: 'shares one scratch buffer between calls in flight', make: () => new SharedScratch(), capabilities: anonymous, caughtBy: ['in-flight'] },
+  { name: 'answers a page-out before storing it', make: () => new ResolvesBeforeStoring(), capabilities: anonymous, caughtBy: ['round-trip'] },
+  { name: 'never answers a page-in', make: () => new NeverAnswers(), capabilities: anonymous, caughtBy: ['fills-frame'], callTimeout: 100 },
+  { name: 'answers something that is not a ResultCode', make: () => new AnswersJunk(), capabilities: anonymous, caughtBy: ['fills-frame'] },
+  { name: 'forgets a page paged out clean', make: () => new ForgetsCleanPages(), capabilities: anonymous, caughtBy: ['round-trip'] },
+  { name: 'writes flushed runs one page too far', make: () => new RunOffByOne(), capabilities: anonymous, caughtBy: ['page-out-run'] },
+  { name: 'declares tracksState, never answers AlreadyPaged*', make: () => new ForgetsState(), capabilities: { ...anonymous, tracksState: true }, caughtBy: ['already-paged'] },
+  { name: 'reads zeros unless the fault is a write', make: () => new ReadsZerosUnlessWriting(), capabilities: anonymous, caughtBy: ['page-number', 'round-trip'] },
+];

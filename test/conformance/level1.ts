@@ -1,0 +1,250 @@
+import { ResultCode } from '../../vmcore/pager/result-code.js';
+import { ConformanceFailure, GuardedFrame, Subject, codeName, expectCode, message, pagesWithin, patternPage, sameBytes } from './harness.js';
+import { FAR_PAGES, type CheckedTarget } from './target.js';
+
+/** One check of the contract: a plain async function, wrapped by definePagerConformance or run directly. */
+export interface ConformanceCheck {
+  /** Stable identifier, e.g. 'round-trip'. */
+  id: string;
+  /** 1: the pager alone; 2: the pager inside spinvm. */
+  level: 1 | 2;
+  title: string;
+  /** Why the check does not apply to this pager (from its declared capabilities); undefined when it does. */
+  skip: string | undefined;
+  /** Resolves when the pager passes; rejects with a ConformanceFailure (or the pager's own error) when not. */
+  run(): Promise<void>;
+}
+
+/** Makes a pager, runs `body` with it, and destroys it (quietly if the body failed). */
+async function withSubject(target: CheckedTarget, label: string, body: (s: Subject) => Promise<void>): Promise<void> {
+  const s = await Subject.make(target, label);
+  try {
+    await body(s);
+  } catch (err) {
+    await s.dispose();
+    throw err;
+  }
+  await s.destroy();
+}
+
+/** The level-1 checks: the pager alone, called the way spinvm calls it (page-in, then page-out, in turn, per page). */
+export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
+  const c = t.capabilities;
+  const ps = t.pageSize;
+  const pageCount = c.maxPages;
+  const far = pagesWithin([0, 1, 2, 7, 1000, 2 ** 20 + 1, ...FAR_PAGES, pageCount - 1], pageCount);
+  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({ id, level: 1, title, skip, run });
+
+  return [
+    check('init-destroy', 'init and destroy: a fresh pager takes a context and is destroyed cleanly', undefined, async () => {
+      const idle = await Subject.make(t, 'init-destroy');
+      await idle.destroy();
+      await withSubject(t, 'init-destroy', async (s) => {
+        await s.read(0);
+      });
+    }),
+
+    check('fills-frame', 'page-in fills exactly the frame it is given (every byte, nothing outside it)', undefined, async () => {
+      await withSubject(t, 'fills-frame', async (s) => {
+        // Two different fillings: a pager that leaves the frame alone cannot match both.
+        for (const [page, fill] of [
+          [0, 0xa7],
+          [1, 0x00],
+          [2, 0x5c],
+          [3, 0xff],
+        ] as const) {
+          sameBytes(await s.read(page, fill), s.initial(page), `pageIn(${page}) into a frame filled with ${fill}`);
+        }
+      });
+    }),
+
+    check('never-written', `never-written pages read as ${c.zeroFill ? 'zeros' : 'declared by initialPage'}, far apart and near 2^32`, undefined, async () => {
+      await withSubject(t, 'never-written', async (s) => {
+        for (const page of far) sameBytes(await s.read(page), s.initial(page), `never-written page ${page}`);
+      });
+    }),
+
+    check(
+      'page-number',
+      'page-in honours the page number: each page comes back in its own place, neighbours untouched',
+      !c.pageOut && c.zeroFill ? 'a zero-fill pager without page-out serves every page alike' : undefined,
+      async () => {
+        await withSubject(t, 'page-number', async (s) => {
+          if (!c.pageOut) {
+            // Nothing can be written: the declared contents must differ where they differ.
+            for (const page of far) sameBytes(await s.read(page), s.initial(page), `page ${page}`);
+            return;
+          }
+          const written = pagesWithin([0, 1, 2, 3, 10, 2 ** 32 - 2, 2 ** 32, 2 ** 32 + 1], pageCount);
+          for (const page of written) {
+            await s.read(page);
+            await s.write(page, patternPage(ps, page * 31 + 1));
+          }
+          for (const page of [...written].reverse()) sameBytes(await s.read(page), patternPage(ps, page * 31 + 1), `page ${page} after pages ${written.join(', ')} were written`);
+          for (const page of pagesWithin([4, 9, 11, 2 ** 32 - 3], pageCount)) sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, next to written ones`);
+        });
+      },
+    ),
+
+    check('round-trip', 'page-out then page-in returns the same bytes: far apart, near 2^32, rewritten, and after a clean page-out', c.pageOut ? undefined : 'page-out is declared absent', async () => {
+      await withSubject(t, 'round-trip', async (s) => {
+        const pages = pagesWithin([0, 2 ** 16 + 3, ...FAR_PAGES], pageCount);
+        for (const page of pages) {
+          await s.read(page);
+          const first = patternPage(ps, page + 1);
+          await s.write(page, first);
+          sameBytes(await s.read(page), first, `page ${page} after a page-out`);
+          const second = patternPage(ps, page + 77);
+          await s.write(page, second);
+          const back = await s.read(page);
+          sameBytes(back, second, `page ${page} after it was paged out a second time`);
+          // Evicted unchanged: spinvm asks with dirty=false, and the page must survive it.
+          const g = new GuardedFrame(ps, 0);
+          g.frame.set(back);
+          expectCode(`pageOut(${page}, dirty=false)`, await s.pageOut(page, g.frame, false), ResultCode.Success, ResultCode.AlreadyPagedOut);
+          g.frame.fill(0x99);
+          sameBytes(await s.read(page), second, `page ${page} after a clean page-out`);
+        }
+      });
+    }),
+
+    check('page-out-run', 'pageOutRun (the flush path) writes each page of a run where it belongs', c.pageOut ? undefined : 'page-out is declared absent', async () => {
+      await withSubject(t, 'page-out-run', async (s) => {
+        for (const first of pagesWithin([20, 2 ** 32 - 2], pageCount - 3)) {
+          const pages = [first, first + 1, first + 2, first + 3];
+          for (const page of pages) await s.read(page);
+          const frames = pages.map((page) => patternPage(ps, page * 5 + 3));
+          const what = `pageOutRun(${first}, 4 frames)`;
+          let answer: unknown;
+          try {
+            answer = await s.pager.pageOutRun(first, frames);
+          } catch (err) {
+            throw new ConformanceFailure(`${what} threw: ${message(err)}`, { cause: err });
+          }
+          if (!Array.isArray(answer) || answer.length !== 4) throw new ConformanceFailure(`${what} answered ${codeName(answer)}, expected an array of 4 ResultCodes`);
+          answer.forEach((code, i) => expectCode(`${what}, page ${first + i}`, code as ResultCode, ResultCode.Success));
+          for (const f of frames) f.fill(0x3c);
+          for (const page of pages) sameBytes(await s.read(page), patternPage(ps, page * 5 + 3), `page ${page} after ${what}`);
+        }
+      });
+    }),
+
+    check('already-paged', 'AlreadyPagedIn for a page in memory, AlreadyPagedOut for a page already out', c.tracksState ? undefined : 'the pager does not declare tracksState', async () => {
+      await withSubject(t, 'already-paged', async (s) => {
+        await s.read(5);
+        expectCode('a second pageIn(5) with no page-out between', await s.pageIn(5, new Uint8Array(ps)), ResultCode.AlreadyPagedIn);
+        if (!c.pageOut) return;
+        await s.read(6);
+        await s.write(6, patternPage(ps, 6));
+        const again = new Uint8Array(ps);
+        again.set(patternPage(ps, 6));
+        expectCode('pageOut(6, dirty=false) of a page already paged out', await s.pageOut(6, again, false), ResultCode.AlreadyPagedOut);
+        sameBytes(await s.read(6), patternPage(ps, 6), 'page 6 after AlreadyPagedOut');
+      });
+    }),
+
+    check('not-implemented', 'NotImplemented for a dirty page-out, and the page unchanged afterwards', c.pageOut ? 'page-out is declared' : undefined, async () => {
+      await withSubject(t, 'not-implemented', async (s) => {
+        for (const page of pagesWithin([0, 2 ** 32], pageCount)) {
+          const before = await s.read(page);
+          const g = new GuardedFrame(ps, 0);
+          g.frame.set(patternPage(ps, page + 5));
+          expectCode(`pageOut(${page}, dirty=true) of a pager declared without page-out`, await s.pageOut(page, g.frame, true), ResultCode.NotImplemented);
+          g.checkGuards(`pageOut(${page})`);
+          // The object keeps the page resident; once it is gone, the page reads as before.
+          sameBytes(await s.read(page), before, `page ${page} after a refused page-out`);
+        }
+      });
+    }),
+
+    check('in-flight', 'many pages in flight at once: 64 page-ins (and page-outs) started together all land right', undefined, async () => {
+      await withSubject(t, 'in-flight', async (s) => {
+        const pages = pagesWithin([...Array.from({ length: 48 }, (_, i) => i * 3), ...Array.from({ length: 16 }, (_, i) => 2 ** 32 - 14 + i)], pageCount);
+        const frames = pages.map(() => new GuardedFrame(ps, 0xa7));
+        const codes = await Promise.all(pages.map((page, i) => s.pageIn(page, frames[i]!.frame)));
+        pages.forEach((page, i) => {
+          expectCode(`pageIn(${page}) among ${pages.length} at once`, codes[i]!, ResultCode.Success);
+          frames[i]!.checkGuards(`pageIn(${page})`);
+          sameBytes(frames[i]!.frame, s.initial(page), `page ${page}, paged in with ${pages.length - 1} others at once`);
+        });
+        if (!c.pageOut) return;
+        const out = pages.map((page) => {
+          const g = new GuardedFrame(ps, 0);
+          g.frame.set(patternPage(ps, page * 3 + 2));
+          return g;
+        });
+        const outCodes = await Promise.all(pages.map((page, i) => s.pageOut(page, out[i]!.frame, true)));
+        pages.forEach((page, i) => expectCode(`pageOut(${page}) among ${pages.length} at once`, outCodes[i]!, ResultCode.Success));
+        for (const g of out) g.frame.fill(0x3c);
+        const back = pages.map(() => new GuardedFrame(ps, 0xa7));
+        const inCodes = await Promise.all(pages.map((page, i) => s.pageIn(page, back[i]!.frame)));
+        pages.forEach((page, i) => {
+          expectCode(`pageIn(${page}) among ${pages.length} at once`, inCodes[i]!, ResultCode.Success);
+          back[i]!.checkGuards(`pageIn(${page})`);
+          sameBytes(back[i]!.frame, patternPage(ps, page * 3 + 2), `page ${page}, written and read back with ${pages.length - 1} others at once`);
+        });
+      });
+    }),
+
+    check('destroyed', 'PagerDestroyed from page-in and page-out after destroy', undefined, async () => {
+      const s = await Subject.make(t, 'destroyed');
+      try {
+        await s.read(0);
+        if (c.pageOut) await s.write(0, patternPage(ps, 9));
+      } catch (err) {
+        await s.dispose();
+        throw err;
+      }
+      await s.destroy();
+      expectCode('pageIn(1) after destroy()', await s.pageIn(1, new Uint8Array(ps)), ResultCode.PagerDestroyed);
+      expectCode('pageIn(0) after destroy()', await s.pageIn(0, new Uint8Array(ps)), ResultCode.PagerDestroyed);
+      expectCode('pageOut(0) after destroy()', await s.pageOut(0, new Uint8Array(ps), true), ResultCode.PagerDestroyed);
+    }),
+
+    check('frame-size', 'a frame that is not exactly one page is refused (thrown, rejected or a failure code)', c.checksFrames ? undefined : 'the pager declares checksFrames: false', async () => {
+      await withSubject(t, 'frame-size', async (s) => {
+        const refused = async (what: string, call: () => unknown): Promise<void> => {
+          const outcome = await s.attempt(what, call);
+          if (outcome.error === undefined && (outcome.code === ResultCode.Success || outcome.code === ResultCode.AlreadyPagedIn || outcome.code === ResultCode.AlreadyPagedOut)) {
+            throw new ConformanceFailure(`${what} answered ${codeName(outcome.code)}: a frame of the wrong size must be refused`);
+          }
+        };
+        for (const length of [ps - 1, ps + 1, ps / 2, 0]) {
+          await refused(`pageIn(3) into a ${length}-byte frame`, () => s.pager.pageIn(3, new Uint8Array(length), 'read'));
+        }
+        const proper = await s.read(3);
+        if (c.pageOut) {
+          for (const length of [ps - 1, ps * 2]) {
+            await refused(`pageOut(3) of a ${length}-byte frame`, () => s.pager.pageOut(3, new Uint8Array(length).fill(0x42), true));
+          }
+        }
+        sameBytes(proper, s.initial(3), 'page 3');
+      });
+    }),
+
+    check('persistent', 'what was paged out survives destroy: a reopened pager reads it back', c.persistent ? undefined : 'the pager is not declared persistent', async () => {
+      const first = await Subject.make(t, 'persistent');
+      const pages = pagesWithin([0, 5, 2 ** 32], pageCount);
+      try {
+        for (const page of pages) {
+          await first.read(page);
+          if (c.pageOut) await first.write(page, patternPage(ps, page + 11));
+        }
+      } catch (err) {
+        await first.dispose();
+        throw err;
+      }
+      await first.destroy();
+      const second = await Subject.make(t, 'persistent', () => t.reopen!(first.pager));
+      try {
+        for (const page of pages) sameBytes(await second.read(page), c.pageOut ? patternPage(ps, page + 11) : second.initial(page), `page ${page} after destroy and reopen`);
+        sameBytes(await second.read(7), second.initial(7), 'never-written page 7 after reopen');
+      } catch (err) {
+        await second.dispose();
+        throw err;
+      }
+      await second.destroy();
+    }),
+  ];
+}
+
