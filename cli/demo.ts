@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfiguredExtensions, takeExtensionFlags } from '../extensions/index.js';
 import { useDefaultPager } from '../pagers/default-pager/index.js';
 import { mapFile } from '../pagers/file-pager/index.js';
 import { createVm, type MemoryObject } from '../vmcore/index.js';
@@ -53,11 +54,15 @@ function row(label: string, pager: string, object: MemoryObject): Record<string,
 
 /** `spinvm demo` (what `npm start` runs): memory objects far larger than a tiny pool, through eviction. */
 export async function run(argv: string[]): Promise<number> {
-  const frames = Number(argv.find((a) => a.startsWith('--frames='))?.slice(9) ?? 64);
+  const { extensions, rest } = takeExtensionFlags(argv);
+  const frames = Number(rest.find((a) => a.startsWith('--frames='))?.slice(9) ?? 64);
   const pageSize = 4096;
   const vm = createVm({ pageSize, frames, policy: 'second-chance' });
   const say = (s = '') => console.log(s);
   say(`spinvm demo: page size ${pageSize}, a pool of ${frames} frames (${(frames * pageSize) / 1024} KiB), second-chance replacement`);
+  // Start-up extensions: spinvm.config.json (or the spinvm key of package.json) and --extension flags.
+  const loaded = await loadConfiguredExtensions(vm, { extra: extensions });
+  if (loaded.length > 0) say(`extensions: ${loaded.map((e) => `${e.name}@${e.version}`).join(', ')}`);
   say();
 
   // 1. Out of the box the default pager is the bogopager: zero fill, no page-out, so data must fit.
