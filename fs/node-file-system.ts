@@ -78,41 +78,27 @@ export class NodeFileSystem implements FileSystem {
 
   async mkdtemp(prefix: string): Promise<string> {
     checkPath('prefix', prefix);
-    try {
-      return await fs.promises.mkdtemp(prefix);
-    } catch (error) {
-      throw FileSystemError.from(error, 'mkdtemp', prefix);
-    }
+    return attempt('mkdtemp', prefix, () => fs.promises.mkdtemp(prefix));
   }
 
   async mkdir(path: string): Promise<void> {
     checkPath('path', path);
-    try {
-      await fs.promises.mkdir(path, { recursive: true });
-    } catch (error) {
-      throw FileSystemError.from(error, 'mkdir', path);
-    }
+    await attempt('mkdir', path, () => fs.promises.mkdir(path, { recursive: true }));
   }
 
   async rmdir(path: string): Promise<void> {
     checkPath('path', path);
-    try {
+    await attempt('rmdir', path, async () => {
       // fs.rm would happily remove a file too; rmdir is for directories only.
       const stats = await fs.promises.lstat(path);
       if (!stats.isDirectory()) throw new FileSystemError('rmdir', path, 'ENOTDIR');
       await fs.promises.rm(path, { recursive: true, force: false });
-    } catch (error) {
-      throw FileSystemError.from(error, 'rmdir', path);
-    }
+    });
   }
 
   async realpath(path: string): Promise<string> {
     checkPath('path', path);
-    try {
-      return await fs.promises.realpath(path);
-    } catch (error) {
-      throw FileSystemError.from(error, 'realpath', path);
-    }
+    return attempt('realpath', path, () => fs.promises.realpath(path));
   }
 
   async exists(path: string): Promise<boolean> {
@@ -307,5 +293,14 @@ class NodeFileHandle implements FileHandle {
   private checkWritable(operation: FileOperation = 'write'): void {
     this.checkOpen(operation);
     if (!this.writable) throw new FileSystemError(operation, this.path, 'EBADF', { detail: 'the file handle was opened read-only' });
+  }
+}
+
+/** Runs a node:fs promise call; any failure becomes a FileSystemError naming the operation and path. */
+async function attempt<T>(operation: FileOperation, path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw FileSystemError.from(error, operation, path);
   }
 }

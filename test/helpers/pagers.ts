@@ -126,17 +126,7 @@ export function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values);
 }
 
-/** A page-sized pattern that differs per page and per seed, so misplaced pages are caught. */
-export function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** A page-sized pattern that differs per page and per seed, so misplaced pages are caught (the kit's own). */
+export { patternPage as pattern } from '../conformance/harness.js';
 
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
