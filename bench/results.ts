@@ -1,0 +1,90 @@
+/** The shape of a bench run: what the table prints and what the JSON file holds. */
+
+/** One implementation measured on one case of a workload. */
+export interface Row {
+  workload: string;
+  case: string;
+  /** 'spinvm ...' for spinvm's own rows, otherwise the peer's name. */
+  impl: string;
+  role: 'spinvm' | 'peer';
+  /** False when the implementation could not run here (not loadable, not available yet); `note` says why. */
+  available: boolean;
+  note?: string;
+  ops?: number;
+  /** Bytes of file data moved, for scans. */
+  bytes?: number;
+  seconds?: number;
+  opsPerSec?: number;
+  bytesPerSec?: number;
+  nsPerOp?: number;
+  /** Latency percentiles from sampled single operations (only where one operation takes long enough to time). */
+  p50Ns?: number;
+  p99Ns?: number;
+  /** On peer rows: throughput of the case's primary spinvm row divided by this row's. */
+  ratio?: number;
+  frames?: number;
+  faults?: number;
+  /** Hits over accesses in the measured phase (1 − faults / accesses), for spinvm and the caches. */
+  hitRatio?: number;
+  metadataBytesPerFrame?: number;
+  /** Resident set growth over the process's baseline (after a collection), and the pool it compares with. */
+  rssBytes?: number;
+  poolBytes?: number;
+  /** A checksum of what was read, equal across implementations that read the same data. */
+  check?: number;
+  /** Set when `check` differs from the primary row's over the same operations: the two did not read the same bytes. */
+  checkMismatch?: boolean;
+  /** Extra figures (page-ins, page-outs, swap use, per-object cost...). */
+  extra?: Record<string, number | string>;
+}
+
+export interface ScalingPoint {
+  /** The size of the dimension: resident pages, objects, or mapped ranges. */
+  n: number;
+  spinvmNs: number | null;
+  peerNs: number | null;
+}
+
+export interface ScalingRow {
+  dimension: string;
+  op: string;
+  peer: string;
+  available: boolean;
+  note?: string;
+  points: ScalingPoint[];
+  /** spinvm's cost per op at the largest size over the smallest. */
+  growth: number | null;
+  /** The same for the peer: how much of the growth is the machine's caches, not spinvm. */
+  peerGrowth: number | null;
+}
+
+export interface TargetResult {
+  id: string;
+  description: string;
+  measured: string;
+  /** The ratio or figure the target is judged on. */
+  value: number | null;
+  met: boolean | null;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  seconds: number;
+  machine: {
+    cpus: number;
+    model: string;
+    memoryBytes: number;
+    node: string;
+    platform: string;
+    arch: string;
+    /** One-minute load average at the start and the end: other work on the machine makes every figure noisier. */
+    loadAverage: [number, number];
+  };
+  options: Record<string, unknown>;
+  rows: Row[];
+  scaling: ScalingRow[];
+  targets: TargetResult[];
+  /** The primary spinvm row of each case, by "workload/case", that peer ratios are taken against. */
+  primary: Record<string, string>;
+}

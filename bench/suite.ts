@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Context } from './context.js';
+import { calibrateTimer, now } from './measure.js';
+import { loadSpinvmParts } from './optional.js';
+import { DEFAULT_OPTIONS, sizesFor, WORKLOADS, type BenchOptions, type WorkloadName } from './options.js';
+import { loadPeers } from './peers.js';
+import { computeRatios, evaluateTargets } from './report.js';
+import type { BenchResults } from './results.js';
+import { faults } from './workloads/faults.js';
+import { hits, hitsDenseCacheExperiment } from './workloads/hits.js';
+import { memory } from './workloads/memory.js';
+import { objects } from './workloads/objects.js';
+import { random } from './workloads/random.js';
+import { scaling } from './workloads/scaling.js';
+import { scan } from './workloads/scan.js';
+import { swap } from './workloads/swap.js';
+
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling };
+
+export interface RunOptions {
+  /** Where progress lines go; stderr by default. */
+  log?: (line: string) => void;
+}
+
+export interface SuiteRun {
+  results: BenchResults;
+  /** The JSON file written, if any. */
+  file: string | undefined;
+}
+
+/** Runs the selected workloads in this process and answers the results (and writes the JSON file). */
+export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOptions = {}): Promise<SuiteRun> {
+  const options: BenchOptions = { ...DEFAULT_OPTIONS, ...partial };
+  const log = run.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const sizes = sizesFor(options);
+  const startedAt = new Date();
+  const t0 = now();
+  const loadBefore = loadavg()[0]!;
+  const [peers, parts] = await Promise.all([loadPeers(), loadSpinvmParts()]);
+  const tmp = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'spinvm-bench-'));
+  const ctx = new Context(options, sizes, peers, parts, tmp, log);
+  const overhead = calibrateTimer();
+  ctx.progress(`timer overhead ${overhead.toFixed(0)} ns (subtracted from sampled latencies); temporary files in ${tmp}`);
+  for (const [name, p] of Object.entries({ ...peers, ...parts })) if (!p.ok) ctx.progress(`${name}: ${p.reason}`);
+  const selected = WORKLOADS.filter((w) => !options.only || options.only.includes(w));
+  try {
+    for (const [i, name] of selected.entries()) {
+      ctx.progress(`[${i + 1}/${selected.length}] ${name}`);
+      await RUNNERS[name](ctx);
+    }
+    if (selected.includes('hits')) {
+      ctx.progress('hits: the page table against the hash cache');
+      await hitsDenseCacheExperiment(ctx);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const primary = computeRatios(ctx.rows);
+  const cpu = cpus();
+  const results: BenchResults = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    seconds: (now() - t0) / 1000,
+    machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, platform: process.platform, arch: process.arch, loadAverage: [loadBefore, loadavg()[0]!] },
+    options: { ...options, sizes },
+    rows: ctx.rows,
+    scaling: ctx.scaling,
+    targets: evaluateTargets(ctx.rows, ctx.scaling),
+    primary,
+  };
+  let file: string | undefined;
+  if (options.outDir !== undefined) {
+    const dir = resolve(options.outDir);
+    mkdirSync(dir, { recursive: true });
+    file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  }
+  return { results, file };
+}

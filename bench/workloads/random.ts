@@ -1,0 +1,182 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createVm, type MemoryObject } from '../../vmcore/index.js';
+import { guarded, type Context } from '../context.js';
+import { now, Sampler } from '../measure.js';
+import type { MapFile } from '../optional.js';
+import { LruBufferCache } from '../peers.js';
+import { pageSequence, XorShift128 } from '../rng.js';
+import { u32 } from './scan.js';
+
+/** The policies compared on the skewed cases; the first is spinvm's default and the case's primary row. */
+export const POLICIES = ['second-chance', 'lru', 'clock', 'sieve', 's3-fifo', 'fifo'] as const;
+
+/**
+ * Workload 4, random page reads over the scan's file (four times the pool): pages drawn from zipf
+ * distributions (popular pages scattered over the file by a fixed permutation) and uniformly; each access
+ * reads 4 bytes at a random aligned offset of its page. spinvm (with every policy on the skewed cases)
+ * against the lru-cache buffer cache of the same capacity (its hit ratio is LRU's), fs.readSync and
+ * fs.promises of the page on every access (the page-in limit), and kernel mmap. Every run starts cold.
+ */
+export async function random(ctx: Context): Promise<void> {
+  const W = 'random';
+  const file = ctx.testFile();
+  const { pageSize: ps, filePool, randomOps: ops, promiseOps } = ctx.sizes;
+  const dists: Array<'uniform' | number> = [...ctx.options.zipf, 'uniform'];
+  ctx.progress(`random: ${ops} page reads over ${file.pages} pages, pool ${filePool} frames; ${dists.map((d) => (d === 'uniform' ? d : `zipf ${d}`)).join(', ')}`);
+
+  for (const [di, dist] of dists.entries()) {
+    const C = dist === 'uniform' ? 'uniform' : `zipf ${dist}`;
+    const pages = pageSequence(ops, file.pages, dist, ctx.options.seed + 100 + di);
+    const rng = new XorShift128(ctx.options.seed + 200 + di);
+    const within = new Uint16Array(ops);
+    for (let i = 0; i < ops; i++) within[i] = rng.below(ps / 4) * 4;
+
+    const mapFile = ctx.parts.mapFile;
+    const policies = dist === 'uniform' ? POLICIES.slice(0, 1) : POLICIES;
+    for (const policy of policies) {
+      const impl = policy === POLICIES[0] ? 'spinvm' : `spinvm (${policy})`;
+      if (!mapFile.ok) {
+        ctx.unavailable(W, C, impl, 'spinvm', mapFile.reason);
+        continue;
+      }
+      await guarded(ctx, W, C, impl, 'spinvm', () => runSpinvm(ctx, mapFile.value, W, C, impl, policy, file.path, file.pages, pages, within));
+    }
+
+    // The lru-cache buffer cache: what a user writes instead, at the same capacity as the pool.
+    const LRU = ctx.peers.lruCache;
+    const fd = openSync(file.path, 'r');
+    try {
+      if (!LRU.ok) ctx.unavailable(W, C, 'lru-cache + fs.readSync', 'peer', LRU.reason);
+      else {
+        let hitRatio = 0;
+        const sampler = new Sampler(64, Math.ceil(ops / 64));
+        const t0 = now();
+        const cache = new LruBufferCache(LRU.value, fd, ps, filePool);
+        let s = 0;
+        for (let i = 0; i < ops; i++) {
+          if (sampler.wants(i)) {
+            const t = now();
+            s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
+            sampler.add(now() - t);
+          } else s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
+        }
+        hitRatio = cache.hitRatio;
+        const seconds = (now() - t0) / 1000;
+        ctx.add({ workload: W, case: C, impl: 'lru-cache + fs.readSync', role: 'peer', available: true, ops, seconds, check: s >>> 0, hitRatio, ...sampler.percentiles(), faults: cache.misses });
+      }
+
+      // No cache: a 4 KiB fs.readSync on every access, the cost of one page-in.
+      {
+        const buf = Buffer.allocUnsafe(ps);
+        const sampler = new Sampler(64, Math.ceil(ops / 64));
+        const t0 = now();
+        let s = 0;
+        for (let i = 0; i < ops; i++) {
+          const p = pages[i]!;
+          if (sampler.wants(i)) {
+            const t = now();
+            readSync(fd, buf, 0, ps, p * ps);
+            s ^= u32(buf, within[i]!);
+            sampler.add(now() - t);
+          } else {
+            readSync(fd, buf, 0, ps, p * ps);
+            s ^= u32(buf, within[i]!);
+          }
+        }
+        const seconds = (now() - t0) / 1000;
+        ctx.add({ workload: W, case: C, impl: 'fs.readSync 4 KiB per access', role: 'peer', available: true, ops, seconds, check: s >>> 0, ...sampler.percentiles() });
+      }
+    } finally {
+      closeSync(fd);
+    }
+
+    // fs.promises on every access: ~50 µs a call, so only the first promiseOps accesses.
+    {
+      const n = Math.min(ops, promiseOps);
+      const fh = await open(file.path, 'r');
+      const buf = Buffer.allocUnsafe(ps);
+      const sampler = new Sampler(8, Math.ceil(n / 8));
+      const t0 = now();
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const t = now();
+        await fh.read(buf, 0, ps, pages[i]! * ps);
+        if (sampler.wants(i)) sampler.add(now() - t);
+        s ^= u32(buf, within[i]!);
+      }
+      const seconds = (now() - t0) / 1000;
+      await fh.close();
+      ctx.add({ workload: W, case: C, impl: 'fs.promises read 4 KiB per access', role: 'peer', available: true, ops: n, seconds, ...sampler.percentiles(), note: n < ops ? `first ${n} accesses` : undefined });
+    }
+
+    // The kernel's mmap: faults from the page cache on first touch, plain loads after.
+    const mm = ctx.peers.mmap;
+    if (!mm.ok) ctx.unavailable(W, C, 'kernel mmap (@riaskov/mmap-io)', 'peer', mm.reason);
+    else {
+      await guarded(ctx, W, C, 'kernel mmap (@riaskov/mmap-io)', 'peer', async () => {
+        const fd2 = openSync(file.path, 'r');
+        try {
+          const m = mm.value.map(file.bytes, mm.value.PROT_READ, mm.value.MAP_SHARED, fd2, 0, mm.value.MADV_RANDOM);
+          const t0 = now();
+          let s = 0;
+          for (let i = 0; i < ops; i++) s ^= u32(m, pages[i]! * ps + within[i]!);
+          const seconds = (now() - t0) / 1000;
+          ctx.add({ workload: W, case: C, impl: 'kernel mmap (@riaskov/mmap-io)', role: 'peer', available: true, ops, seconds, check: s >>> 0, note: 'the whole file fits in the page cache' });
+        } finally {
+          closeSync(fd2);
+        }
+      });
+      await ctx.settledRss();
+    }
+  }
+}
+
+async function runSpinvm(
+  ctx: Context,
+  mapFile: MapFile,
+  W: string,
+  C: string,
+  impl: string,
+  policy: string,
+  path: string,
+  filePages: number,
+  pages: Uint32Array,
+  within: Uint16Array,
+): Promise<void> {
+  const { pageSize: ps, filePool } = ctx.sizes;
+  const ops = pages.length;
+  const base = await ctx.settledRss();
+  const vm = createVm({ pageSize: ps, frames: filePool, policy });
+  const mapped = await mapFile(vm, path);
+  const obj = mapped.object;
+  if (obj.pageCount !== filePages) throw new Error(`the mapped object has ${obj.pageCount} pages, the file ${filePages}`);
+  const sampler = new Sampler(64, Math.ceil(ops / 64));
+  const t0 = now();
+  const s = await spinRandom(obj, pages, within, ps, sampler);
+  const seconds = (now() - t0) / 1000;
+  const st = obj.stat();
+  const vs = vm.stat();
+  ctx.add({
+    workload: W, case: C, impl, role: 'spinvm', available: true, ops, seconds, check: s, ...sampler.percentiles(),
+    frames: vs.frames, faults: st.faults, hitRatio: 1 - st.faults / ops, metadataBytesPerFrame: vs.metadataBytesPerFrame,
+    poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base, extra: { pageIns: st.pageIns, evictions: st.evictions, fileReads: (mapped as { stat?: () => { reads?: number } }).stat?.().reads ?? -1, policy: vs.policy },
+  });
+  await mapped.close();
+  await vm.destroy();
+}
+
+async function spinRandom(obj: MemoryObject, pages: Uint32Array, within: Uint16Array, ps: number, sampler: Sampler): Promise<number> {
+  let s = 0;
+  const n = pages.length;
+  for (let i = 0; i < n; i++) {
+    const p = pages[i]!;
+    const timed = sampler.wants(i);
+    const t = timed ? now() : 0;
+    const pending = obj.request(p, 'read');
+    if (pending !== undefined) await pending;
+    s ^= obj.getUint(p * ps + within[i]!, 4);
+    if (timed) sampler.add(now() - t);
+  }
+  return s >>> 0;
+}
