@@ -5,6 +5,7 @@ export { BogoPager } from './pager/bogo-pager.js';
 export * from './errors.js';
 export type { Cache, CacheFactory } from './cache/cache.js';
 export { HashCache } from './cache/hash-cache.js';
+export { PageTableCache, PAGE_TABLE_MAX_PAGES } from './cache/page-table-cache.js';
 export type { ReplacementPolicy, PolicyFactory } from './page-queue/replacement-policy.js';
 export { FrameList } from './page-queue/frame-list.js';
 export { BUILTIN_POLICIES } from './page-queue/policies.js';

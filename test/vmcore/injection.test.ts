@@ -13,6 +13,8 @@ import {
   type PagerContext,
   type ReplacementPolicy,
   type Vm,
+  PageTableCache,
+  PAGE_TABLE_MAX_PAGES,
 } from '../../vmcore/index.js';
 import { FramePool } from '../../vmcore/frames/frame-pool.js';
 import { PageQueue } from '../../vmcore/page-queue/page-queue.js';
@@ -135,15 +137,21 @@ describe('TOKENS resolve from vm.container', () => {
     expect(calls).toBe(1);
   });
 
-  it('the cache factory makes a fresh HashCache each time', () => {
+  it('the cache factory makes a fresh cache each time: a page table up to 2^20 pages, a hash table beyond', () => {
     const vm = createVm({ pageSize: PS, frames: 2 });
     const factory = vm.container.get<CacheFactory>(TOKENS.CacheFactory);
     expect(typeof factory).toBe('function');
     const a = factory(3);
     const b = factory(3);
-    expect(a).toBeInstanceOf(HashCache);
+    expect(a).toBeInstanceOf(PageTableCache);
     expect(a).not.toBe(b);
     expect(a.count).toBe(0);
+    expect(factory(PAGE_TABLE_MAX_PAGES)).toBeInstanceOf(PageTableCache);
+    expect(factory(PAGE_TABLE_MAX_PAGES + 1)).toBeInstanceOf(HashCache);
+    const big = vm.createMemoryObject({ size: (PAGE_TABLE_MAX_PAGES + 1) * PS });
+    expect(big.request(PAGE_TABLE_MAX_PAGES, 'write')).toBeUndefined();
+    big.setUint(PAGE_TABLE_MAX_PAGES * PS, 4, 7);
+    expect(big.getUint(PAGE_TABLE_MAX_PAGES * PS, 4)).toBe(7);
   });
 
   it('the default pager is transient: a fresh BogoPager per resolution', () => {

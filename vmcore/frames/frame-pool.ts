@@ -26,7 +26,7 @@ export class FramePool {
   /** The frame memory: frame f is `chunks[f >>> chunkShift]` at byte `offset(f)`. */
   readonly chunks: Uint8Array[];
   readonly chunkShift: number;
-  private readonly chunkMask: number;
+  readonly chunkMask: number;
 
   /** Id of the memory object that holds (or last held) each frame; -1 before first use. */
   readonly owner: Int32Array;

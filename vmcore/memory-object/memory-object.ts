@@ -70,6 +70,11 @@ export class MemoryObject implements FrameOwner {
   private readonly onDestroyed: (object: MemoryObject) => void;
   private readonly refills: boolean;
   private readonly keyBase: number;
+  /** The pool's geometry, copied here so the hit path reads no other object. */
+  private readonly pageShift: number;
+  private readonly chunks: Uint8Array[];
+  private readonly chunkShift: number;
+  private readonly chunkMask: number;
   private readonly inflight = new Map<number, Inflight>();
   private readonly userPins = new Map<number, number>();
   /** Set once the pager answers NotImplemented or PagerDestroyed to a page-out: its dirty pages stay resident. */
@@ -98,6 +103,10 @@ export class MemoryObject implements FrameOwner {
     this.pageCount = Math.ceil(parts.size / this.pageSize);
     this.refills = parts.pager.refillsCleanPages;
     this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
+    this.pageShift = Math.log2(this.pageSize);
+    this.chunks = parts.pool.chunks;
+    this.chunkShift = parts.pool.chunkShift;
+    this.chunkMask = parts.pool.chunkMask;
     this.queue.register(this.id, this);
   }
 
@@ -146,6 +155,25 @@ export class MemoryObject implements FrameOwner {
    * no allocation. Throws NotResidentError if the page is absent.
    */
   getUint(offset: number, size: 1 | 2 | 4): number {
+    // The hit path: a small integer offset inside one resident page. `(offset | 0) === offset` is false for
+    // non-numbers, fractions, NaN and offsets past 2^31, which all take the checked path below.
+    if ((offset | 0) === offset && offset >= 0 && offset <= this.size - size && (size === 4 || size === 1 || size === 2) && !this.destroyed) {
+      const within = offset & (this.pageSize - 1);
+      if (within + size <= this.pageSize) {
+        const frame = this.cache.lookup(offset >>> this.pageShift);
+        if (frame >= 0) {
+          this.queue.policy.access(frame);
+          const c = this.chunks[frame >>> this.chunkShift]!;
+          const o = (frame & this.chunkMask) * this.pageSize + within;
+          if (size === 4) return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
+          return size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
+        }
+      }
+    }
+    return this.getUintChecked(offset, size);
+  }
+
+  private getUintChecked(offset: number, size: 1 | 2 | 4): number {
     if (this.destroyed) throw this.destroyedError();
     if (size !== 1 && size !== 2 && size !== 4) throw new InvalidArgumentError('size', size, '1, 2 or 4');
     checkSpan(offset, size, this.size);
@@ -163,6 +191,32 @@ export class MemoryObject implements FrameOwner {
 
   /** Writes an unsigned little-endian integer of `size` bytes to resident memory; the page becomes dirty. */
   setUint(offset: number, size: 1 | 2 | 4, value: number): void {
+    if (
+      (offset | 0) === offset && offset >= 0 && offset <= this.size - size && (size === 4 || size === 1 || size === 2) &&
+      typeof value === 'number' && value >= 0 && value < 2 ** (8 * size) && (value === Math.floor(value)) && !this.destroyed
+    ) {
+      const within = offset & (this.pageSize - 1);
+      if (within + size <= this.pageSize) {
+        const frame = this.cache.lookup(offset >>> this.pageShift);
+        if (frame >= 0) {
+          this.queue.policy.access(frame);
+          const c = this.chunks[frame >>> this.chunkShift]!;
+          const o = (frame & this.chunkMask) * this.pageSize + within;
+          c[o] = value;
+          if (size >= 2) c[o + 1] = value >>> 8;
+          if (size === 4) {
+            c[o + 2] = value >>> 16;
+            c[o + 3] = value >>> 24;
+          }
+          this.pool.flags[frame] |= FrameFlag.Dirty;
+          return;
+        }
+      }
+    }
+    this.setUintChecked(offset, size, value);
+  }
+
+  private setUintChecked(offset: number, size: 1 | 2 | 4, value: number): void {
     if (this.destroyed) throw this.destroyedError();
     if (size !== 1 && size !== 2 && size !== 4) throw new InvalidArgumentError('size', size, '1, 2 or 4');
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
@@ -374,19 +428,15 @@ export class MemoryObject implements FrameOwner {
     this.faults++;
     if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('fault', { object: this, page, access });
     const pending: Inflight = { deferred: undefined, pins: pin ? 1 : 0 };
-    this.inflight.set(page, pending);
     let result: MaybePromise<number>;
-    try {
-      const frame = this.queue.allocate();
-      result = isPromise(frame) ? frame.then((f) => this.fill(page, f, access, 0, pending)) : this.fill(page, frame, access, 0, pending);
-    } catch (err) {
-      this.inflight.delete(page);
-      throw err;
+    const frame = this.queue.allocate();
+    if (isPromise(frame)) result = frame.then((f) => this.fill(page, f, access, 0, pending));
+    else {
+      result = this.fill(page, frame, access, 0, pending);
+      if (!isPromise(result)) return result; // a synchronous fault: settleIn granted the pins
     }
-    if (!isPromise(result)) {
-      this.inflight.delete(page);
-      return result; // settleIn granted the pins
-    }
+    // The fault goes asynchronous: from now on later faulters of the page wait on this one.
+    this.inflight.set(page, pending);
     const deferred = (pending.deferred ??= new Deferred());
     result.then(
       (frame) => {

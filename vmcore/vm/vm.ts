@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { Container, type Newable } from 'inversify';
-import type { CacheFactory } from '../cache/cache.js';
+import type { Cache, CacheFactory } from '../cache/cache.js';
 import { HashCache } from '../cache/hash-cache.js';
+import { PAGE_TABLE_MAX_PAGES, PageTableCache } from '../cache/page-table-cache.js';
 import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
 import { FrameFlag, FramePool } from '../frames/frame-pool.js';
@@ -85,7 +86,7 @@ export class Vm {
     c.bind<PageQueue>(TOKENS.PageQueue)
       .toDynamicValue((ctx) => new PageQueue(ctx.get<FramePool>(TOKENS.FramePool), ctx.get<ReplacementPolicy>(TOKENS.ReplacementPolicy)))
       .inSingletonScope();
-    c.bind<CacheFactory>(TOKENS.CacheFactory).toConstantValue(() => new HashCache());
+    c.bind<CacheFactory>(TOKENS.CacheFactory).toConstantValue(defaultCache);
     c.bind<Pager>(TOKENS.DefaultPager).to(BogoPager).inTransientScope();
     c.bind<Vm>(TOKENS.Vm).toConstantValue(this);
     this.pool = pool;
@@ -211,6 +212,11 @@ export class Vm {
   private checkAlive(): void {
     if (this.destroyed) throw new DestroyedError('this spinvm instance');
   }
+}
+
+/** A dense page table for objects small enough, SPIN's hash table for the rest. */
+function defaultCache(pageCount: number): Cache {
+  return pageCount <= PAGE_TABLE_MAX_PAGES ? new PageTableCache(pageCount) : new HashCache();
 }
 
 function resolvePolicy(policy: unknown): () => ReplacementPolicy {
