@@ -16,3 +16,4 @@ export { EVENT_NAMES, type VmEvents, type EventName, type Listener } from './eve
 export { createVm, Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptions } from './vm/vm.js';
 export { TOKENS } from './vm/tokens.js';
 export type { MaybePromise } from './util/maybe-promise.js';
+export * from './address-space/index.js';

@@ -1,0 +1,25 @@
+// Address spaces: mappings, the fault trap, the shared zero page, copy-on-write and fork.
+export {
+  AddressSpace,
+  createAddressSpace,
+  ADDRESS_LIMIT,
+  type AddressSpaceStat,
+  type MapOptions,
+  type MappingInfo,
+  type MappingKind,
+  type Share,
+  type SyncOptions,
+} from './address-space.js';
+export {
+  AccessDeniedError,
+  AddressNotResidentError,
+  AddressSpaceFullError,
+  BusError,
+  MemoryFault,
+  NoFileMapperError,
+  ProtectionFault,
+  SegmentationFault,
+  UnmappedRangeError,
+} from './errors.js';
+export { FILE_MAPPER, type FileMapper, type MappableFile } from './file-mapper.js';
+export { PROT, type Protection, type ProtName } from './prot.js';

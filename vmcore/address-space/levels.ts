@@ -1,0 +1,70 @@
+import type { MemoryObject } from '../memory-object/memory-object.js';
+import type { MappableFile } from './file-mapper.js';
+
+/**
+ * The bottom of a chain: a memory object mapped as it is (a file's object, or an object the caller gave).
+ * Shared mappings point at it directly; private ones reach it under their shadows. Reference-counted by the
+ * regions and shadows that use it; the last release closes the file reference (a caller's object is the
+ * caller's: it is never destroyed here).
+ */
+export class Base {
+  refs = 1;
+  dead = false;
+  /** The first error of a background (`async: true`) sync, reported by the next sync or unmap. */
+  asyncError: unknown = undefined;
+  constructor(
+    readonly object: MemoryObject,
+    /** Pages that can be accessed; the pages from here on fault with BusError. */
+    readonly limit: number,
+    readonly file: MappableFile | undefined,
+    /** Whether shared mappings of it may be given write rights. */
+    readonly writable: boolean,
+    readonly label: string,
+  ) {}
+}
+
+/**
+ * Mach's shadow object: the pages written (or copied) at this level of a private chain, over a backing
+ * level (another shadow, a Base, or nothing: the zero object). A shared anonymous mapping is a shadow
+ * with no backing that every mapper writes to. Its memory object is made on the first write, from the
+ * instance's default pager, so untouched memory costs no object and no frame.
+ */
+export class Shadow {
+  object: MemoryObject | undefined = undefined;
+  /** Pages held by this level (index in this level's page space). */
+  readonly owned = new Set<number>();
+  /** Pages `sync(..., { invalidate })` sent back to the base: the levels in between are skipped for them. */
+  hidden: Set<number> | undefined = undefined;
+  /** Copies into this level in flight, so two faults on one page copy it once. */
+  copying: Map<number, Promise<void>> | undefined = undefined;
+  refs = 1;
+  dead = false;
+  constructor(
+    readonly pages: number,
+    readonly backing: Level | undefined,
+    /** Page `i` of this level lies over page `i + backingOffset` of the backing. */
+    readonly backingOffset: number,
+    readonly label: string,
+  ) {}
+}
+
+export type Level = Shadow | Base;
+
+/**
+ * Drops one reference to `level`; a level nobody uses any more is destroyed (its object's frames go back
+ * to the pool) and drops its reference to its backing. What must be awaited is pushed on `ends`.
+ */
+export function release(level: Level | undefined, ends: Array<Promise<unknown>>): void {
+  for (let l = level; l !== undefined; ) {
+    if (--l.refs > 0) return;
+    l.dead = true;
+    if (l instanceof Base) {
+      const file = l.file;
+      if (file) ends.push(Promise.resolve().then(() => file.close()));
+      return;
+    }
+    if (l.object) ends.push(l.object.destroy());
+    l.copying = undefined;
+    l = l.backing;
+  }
+}
