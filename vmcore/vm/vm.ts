@@ -6,6 +6,7 @@ import { PAGE_TABLE_MAX_PAGES, PageTableCache } from '../cache/page-table-cache.
 import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
 import { FrameFlag, FramePool } from '../frames/frame-pool.js';
+import { createAddressSpace, type AddressSpace } from '../address-space/address-space.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { PageQueue } from '../page-queue/page-queue.js';
 import { BUILTIN_POLICIES } from '../page-queue/policies.js';
@@ -69,6 +70,7 @@ export class Vm {
   private readonly hub = new EventHub();
   private nextId = 0;
   private readonly shutdownHooks = new Set<() => void | Promise<void>>();
+  private readonly beforeShutdownHooks = new Set<() => void | Promise<void>>();
   private destroyed = false;
 
   constructor(options?: VmOptions) {
@@ -146,10 +148,29 @@ export class Vm {
    * here). Answers the function that cancels it.
    */
   onShutdown(hook: () => void | Promise<void>): () => void {
+    return this.addHook(this.shutdownHooks, hook);
+  }
+
+  /**
+   * Runs `hook` when the instance is destroyed, before its memory objects are (an address space syncs its
+   * shared file mappings here, so no write is lost). Answers the function that cancels it.
+   */
+  onBeforeShutdown(hook: () => void | Promise<void>): () => void {
+    return this.addHook(this.beforeShutdownHooks, hook);
+  }
+
+  /** An empty address space over this instance's memory objects: map, unmap, protect, sync, fork. */
+  createAddressSpace(): AddressSpace {
+    this.checkAlive();
+    return createAddressSpace(this);
+  }
+
+  private addHook(hooks: Set<() => void | Promise<void>>, hook: unknown): () => void {
     this.checkAlive();
     if (typeof hook !== 'function') throw new InvalidArgumentError('hook', hook, 'a function');
-    this.shutdownHooks.add(hook);
-    return () => void this.shutdownHooks.delete(hook);
+    const h = hook as () => void | Promise<void>;
+    hooks.add(h);
+    return () => void hooks.delete(h);
   }
 
   /**
@@ -203,8 +224,11 @@ export class Vm {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    const results = await Promise.allSettled([...this.objects.values()].map((o) => o.destroy()));
-    for (const hook of this.shutdownHooks) results.push(...(await Promise.allSettled([hook()])));
+    const results: PromiseSettledResult<unknown>[] = [];
+    // A hook that throws at once is reported like one that rejects; every hook and object still runs.
+    for (const hook of this.beforeShutdownHooks) results.push(...(await Promise.allSettled([Promise.resolve().then(hook)])));
+    results.push(...(await Promise.allSettled([...this.objects.values()].map((o) => o.destroy()))));
+    for (const hook of this.shutdownHooks) results.push(...(await Promise.allSettled([Promise.resolve().then(hook)])));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
