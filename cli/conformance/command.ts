@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommand, usageError, type CommandIo } from '../args.js';
 import { ModuleNotFoundError, resolveModule } from '../../extensions/resolve.js';
 import { formatReport, runPagerConformance, type CheckResult, type PagerConformanceTarget } from '../../test/conformance/index.js';
 import { Pager } from '../../vmcore/pager/pager.js';
@@ -43,29 +43,15 @@ class UsageError extends Error {}
 
 /** `spinvm conformance <module> ...`: 0 when every check passes, 1 when one fails, 2 for usage or loading problems. */
 export async function run(argv: string[], io: ConformanceIo = processIo): Promise<number> {
-  let values: { export?: string; seed?: string; runs?: string; level?: string; 'page-size'?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
+  const parsed = parseCommand<{ export?: string; seed?: string; runs?: string; level?: string; 'page-size'?: string }>('conformance', USAGE, argv, {
         export: { type: 'string' },
         seed: { type: 'string' },
         runs: { type: 'string' },
         level: { type: 'string' },
         'page-size': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+      }, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
 
   let target: PagerConformanceTarget;
   let level: 1 | 2 | undefined;
@@ -151,7 +137,6 @@ async function loadTarget(specifier: string, exportName: string | undefined, cwd
   return target;
 }
 
-function usage(io: ConformanceIo, message: string): number {
-  io.err(`spinvm conformance: ${message}\n\n${USAGE}`);
-  return 2;
+function usage(io: CommandIo, message: string): number {
+  return usageError('conformance', USAGE, io, message);
 }

@@ -1,5 +1,5 @@
+import { parseCommand, usageError, type CommandIo } from '../args.js';
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { BUILTIN_POLICIES } from '../../vmcore/page-queue/policies.js';
 import { belady } from './belady.js';
 import { renderPlot, type PlotSeries } from './plot.js';
@@ -33,28 +33,14 @@ class UsageError extends Error {}
 
 /** `spinvm simulate ...`: 0 on success, 2 for bad arguments or a missing file, 1 for a malformed trace. */
 export async function run(argv: string[], io: SimulateIo = processIo): Promise<number> {
-  let values: { policy?: string; frames?: string; plot?: string; 'plot-frames'?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
+  const parsed = parseCommand<{ policy?: string; frames?: string; plot?: string; 'plot-frames'?: string }>('simulate', USAGE, argv, {
         policy: { type: 'string', short: 'p' },
         frames: { type: 'string', short: 'f' },
         plot: { type: 'string' },
         'plot-frames': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usage(io, err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+      }, io);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
 
   let policies: string[];
   let frames: number[];
@@ -113,9 +99,8 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
   return 0;
 }
 
-function usage(io: SimulateIo, message: string): number {
-  io.err(`spinvm simulate: ${message}\n\n${USAGE}`);
-  return 2;
+function usage(io: CommandIo, message: string): number {
+  return usageError('simulate', USAGE, io, message);
 }
 
 function parsePolicies(spec: string): string[] {
