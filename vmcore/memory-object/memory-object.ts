@@ -163,10 +163,7 @@ export class MemoryObject implements FrameOwner {
         const frame = this.cache.lookup(offset >>> this.pageShift);
         if (frame >= 0) {
           this.queue.policy.access(frame);
-          const c = this.chunks[frame >>> this.chunkShift]!;
-          const o = (frame & this.chunkMask) * this.pageSize + within;
-          if (size === 4) return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
-          return size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
+          return this.load(frame, within, size);
         }
       }
     }
@@ -181,12 +178,7 @@ export class MemoryObject implements FrameOwner {
     const page = Math.floor(offset / ps);
     const within = offset - page * ps;
     if (within + size > ps) return this.getUintAcross(offset, size);
-    const frame = this.residentFrame(page);
-    const c = this.pool.chunk(frame);
-    const o = this.pool.offset(frame) + within;
-    if (size === 1) return c[o]!;
-    if (size === 2) return c[o]! | (c[o + 1]! << 8);
-    return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
+    return this.load(this.residentFrame(page), within, size);
   }
 
   /** Writes an unsigned little-endian integer of `size` bytes to resident memory; the page becomes dirty. */
@@ -200,16 +192,7 @@ export class MemoryObject implements FrameOwner {
         const frame = this.cache.lookup(offset >>> this.pageShift);
         if (frame >= 0) {
           this.queue.policy.access(frame);
-          const c = this.chunks[frame >>> this.chunkShift]!;
-          const o = (frame & this.chunkMask) * this.pageSize + within;
-          c[o] = value;
-          if (size >= 2) c[o + 1] = value >>> 8;
-          if (size === 4) {
-            c[o + 2] = value >>> 16;
-            c[o + 3] = value >>> 24;
-          }
-          this.pool.flags[frame] |= FrameFlag.Dirty;
-          return;
+          return this.store(frame, within, size, value);
         }
       }
     }
@@ -227,9 +210,21 @@ export class MemoryObject implements FrameOwner {
     const page = Math.floor(offset / ps);
     const within = offset - page * ps;
     if (within + size > ps) return this.setUintAcross(offset, size, value);
-    const frame = this.residentFrame(page);
-    const c = this.pool.chunk(frame);
-    const o = this.pool.offset(frame) + within;
+    this.store(this.residentFrame(page), within, size, value);
+  }
+
+  /** The little-endian integer of `size` bytes at `within` in `frame`. */
+  private load(frame: number, within: number, size: number): number {
+    const c = this.chunks[frame >>> this.chunkShift]!;
+    const o = (frame & this.chunkMask) * this.pageSize + within;
+    if (size === 4) return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
+    return size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
+  }
+
+  /** Stores a little-endian integer of `size` bytes at `within` in `frame`; the page becomes dirty. */
+  private store(frame: number, within: number, size: number, value: number): void {
+    const c = this.chunks[frame >>> this.chunkShift]!;
+    const o = (frame & this.chunkMask) * this.pageSize + within;
     c[o] = value;
     if (size >= 2) c[o + 1] = value >>> 8;
     if (size === 4) {
@@ -280,10 +275,13 @@ export class MemoryObject implements FrameOwner {
   isResident(offset: number, length: number): boolean {
     this.checkAlive();
     checkSpan(offset, length, this.size);
-    if (length === 0) return true;
-    const last = Math.floor((offset + length - 1) / this.pageSize);
-    for (let page = Math.floor(offset / this.pageSize); page <= last; page++) if (this.cache.lookup(page) < 0) return false;
-    return true;
+    return length === 0 || this.firstAbsent(Math.floor(offset / this.pageSize), Math.floor((offset + length - 1) / this.pageSize)) < 0;
+  }
+
+  /** The first page of `first .. last` that is not resident, or -1. */
+  private firstAbsent(first: number, last: number): number {
+    for (let page = first; page <= last; page++) if (this.cache.lookup(page) < 0) return page;
+    return -1;
   }
 
   /**
@@ -426,7 +424,7 @@ export class MemoryObject implements FrameOwner {
 
   private pageInFresh(page: number, access: Access, pin: boolean): MaybePromise<number> {
     this.faults++;
-    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('fault', { object: this, page, access });
+    if (this.heard) this.emit('fault', { object: this, page, access });
     const pending: Inflight = { deferred: undefined, pins: pin ? 1 : 0 };
     let result: MaybePromise<number>;
     const frame = this.queue.allocate();
@@ -496,7 +494,7 @@ export class MemoryObject implements FrameOwner {
         // Pinned the moment it is reclaimable, so no one evicts it before its faulters have used it.
         if (pending.pins > 0) this.pool.pin(frame, pending.pins, true);
         this.pageIns++;
-        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageIn', { object: this, page, frame });
+        if (this.heard) this.emit('pageIn', { object: this, page, frame });
         return frame;
       case ResultCode.AlreadyPagedIn: {
         // Another party supplied the page: look again, and ask again a bounded number of times.
@@ -566,7 +564,7 @@ export class MemoryObject implements FrameOwner {
       pool.holdForHandOff(frame);
       return EvictOutcome.Freed;
     }
-    if (this.hub.listeners + this.vmHub.listeners > 0 && isResultCode(code)) this.emit('pageOut', { object: this, page, dirty, result: code });
+    if (this.heard && isResultCode(code)) this.emit('pageOut', { object: this, page, dirty, result: code });
     switch (code) {
       case ResultCode.Success:
       case ResultCode.AlreadyPagedOut:
@@ -580,7 +578,7 @@ export class MemoryObject implements FrameOwner {
         return this.drop(frame, page, dirty);
       case ResultCode.DeviceFull:
         pool.unbusy(frame);
-        if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
+        if (this.heard) this.emit('deviceFull', { object: this, page });
         return this.keep(frame, page, dirty);
       case ResultCode.NotImplemented:
       case ResultCode.PagerDestroyed:
@@ -607,7 +605,7 @@ export class MemoryObject implements FrameOwner {
   }
 
   private pageOutError(page: number, error: Error): Error {
-    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOutFailed', { object: this, page, error });
+    if (this.heard) this.emit('pageOutFailed', { object: this, page, error });
     return error;
   }
 
@@ -624,7 +622,7 @@ export class MemoryObject implements FrameOwner {
     this.queue.reserve(frame);
     this.pool.holdForHandOff(frame);
     this.evictions++;
-    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('eviction', { object: this, page, frame, dirty });
+    if (this.heard) this.emit('eviction', { object: this, page, frame, dirty });
     return EvictOutcome.Freed;
   }
 
@@ -645,14 +643,14 @@ export class MemoryObject implements FrameOwner {
       pool.unbusy(frame);
       if (this.destroyed) return;
       const code: unknown = Array.isArray(codes) ? codes[i] : undefined;
-      if (isResultCode(code) && this.hub.listeners + this.vmHub.listeners > 0) this.emit('pageOut', { object: this, page, dirty: true, result: code });
+      if (isResultCode(code) && this.heard) this.emit('pageOut', { object: this, page, dirty: true, result: code });
       if (code === ResultCode.Success || code === ResultCode.AlreadyPagedOut) {
         this.pageOuts++;
         written++;
       } else {
         pool.flags[frame] |= FrameFlag.Dirty;
         if (code === ResultCode.DeviceFull) {
-          if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('deviceFull', { object: this, page });
+          if (this.heard) this.emit('deviceFull', { object: this, page });
           failure ??= new PagerFailedError(this.name, page, 'pageOut', code, 'the page stays resident and dirty');
         } else if (code === ResultCode.NotImplemented || code === ResultCode.PagerDestroyed) {
           this.pageOutUnsupported = true;
@@ -709,7 +707,8 @@ export class MemoryObject implements FrameOwner {
       this.copy(frame, offset - first * ps, buf, 0, length, write);
       return;
     }
-    for (let page = first; page <= last; page++) if (this.cache.lookup(page) < 0) throw new NotResidentError(this.name, page);
+    const absent = this.firstAbsent(first, last);
+    if (absent >= 0) throw new NotResidentError(this.name, absent);
     for (let done = 0; done < length; ) {
       const pos = offset + done;
       const page = Math.floor(pos / ps);
@@ -755,7 +754,7 @@ export class MemoryObject implements FrameOwner {
     this.inflight.clear();
     this.queue.unregister(this.id);
     this.onDestroyed(this);
-    if (this.hub.listeners + this.vmHub.listeners > 0) this.emit('destroyed', { object: this, cause });
+    if (this.heard) this.emit('destroyed', { object: this, cause });
     let ending: void | Promise<void>;
     try {
       ending = this.pager.destroy();
@@ -766,6 +765,11 @@ export class MemoryObject implements FrameOwner {
       throw new PagerIoError(this.name, 0, 'destroy', e);
     });
     return this.destroying;
+  }
+
+  /** Whether anyone listens to this object's events; the fault path builds no event object otherwise. */
+  private get heard(): boolean {
+    return this.hub.listeners + this.vmHub.listeners > 0;
   }
 
   private emit<K extends EventName>(name: K, event: VmEvents[K]): void {
