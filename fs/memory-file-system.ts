@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { InvalidArgumentError } from '../vmcore/errors.js';
 import { describeReason, FileSystemError, type FileOperation, type FileSystemReason } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
-import { checkBytes, checkEnd, checkFlags, checkIndex, checkPath, checkSpan } from './validate.js';
+import { checkFlags, checkIndex, checkPath, checkTransfer } from './validate.js';
 
 /**
  * Decides how long an async call on a MemoryFileSystem takes: a number of milliseconds, or a promise the call
@@ -390,19 +390,13 @@ class MemoryFileHandle implements FileHandle {
 
   readSync(buffer: Uint8Array, position: number, offset?: number, length?: number): number {
     this.checkOpen('read');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.readNow(buffer, position, offset ?? 0, want);
   }
 
   writeSync(buffer: Uint8Array, position: number, offset?: number, length?: number): number {
     this.checkWritable('write');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.writeNow(buffer, position, offset ?? 0, want);
   }
 
@@ -414,19 +408,13 @@ class MemoryFileHandle implements FileHandle {
 
   async read(buffer: Uint8Array, position: number, offset?: number, length?: number): Promise<number> {
     this.checkOpen('read');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.later('read', () => this.readNow(buffer, position, offset ?? 0, want));
   }
 
   async write(buffer: Uint8Array, position: number, offset?: number, length?: number): Promise<number> {
     this.checkWritable('write');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.later('write', () => this.writeNow(buffer, position, offset ?? 0, want));
   }
 

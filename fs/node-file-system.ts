@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { InvalidArgumentError } from '../vmcore/errors.js';
 import { FileSystemError, type FileOperation } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
-import { checkBytes, checkEnd, checkFlags, checkIndex, checkPath, checkSpan } from './validate.js';
+import { checkFlags, checkIndex, checkPath, checkTransfer } from './validate.js';
 
 const OPEN_KEYS = ['create', 'writable', 'truncate'] as const;
 
@@ -159,11 +159,8 @@ class NodeFileHandle implements FileHandle {
 
   readSync(buffer: Uint8Array, position: number, offset?: number, length?: number): number {
     this.checkOpen('read');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
     const start = offset ?? 0;
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     let done = 0;
     try {
       // pread may return fewer bytes than asked before EOF (signals, pipes, some file systems): loop.
@@ -180,11 +177,8 @@ class NodeFileHandle implements FileHandle {
 
   writeSync(buffer: Uint8Array, position: number, offset?: number, length?: number): number {
     this.checkWritable();
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
     const start = offset ?? 0;
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     let done = 0;
     try {
       while (done < want) {
@@ -209,11 +203,8 @@ class NodeFileHandle implements FileHandle {
 
   async read(buffer: Uint8Array, position: number, offset?: number, length?: number): Promise<number> {
     this.checkOpen('read');
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
     const start = offset ?? 0;
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.track(async () => {
       let done = 0;
       while (done < want) {
@@ -229,11 +220,8 @@ class NodeFileHandle implements FileHandle {
 
   async write(buffer: Uint8Array, position: number, offset?: number, length?: number): Promise<number> {
     this.checkWritable();
-    checkBytes('buffer', buffer);
-    checkIndex('position', position);
     const start = offset ?? 0;
-    const want = checkSpan(buffer, offset, length);
-    checkEnd('position', position, want);
+    const want = checkTransfer(buffer, position, offset, length);
     return this.track(async () => {
       let done = 0;
       while (done < want) {

@@ -43,6 +43,18 @@ export function checkSpan(buffer: Uint8Array, offset: unknown, length: unknown):
   return l;
 }
 
+/**
+ * The arguments of a handle's read or write: a Uint8Array, a position, and a part of the buffer that ends
+ * below 2^53 in the file. Answers the number of bytes to move.
+ */
+export function checkTransfer(buffer: unknown, position: unknown, offset: unknown, length: unknown): number {
+  checkBytes('buffer', buffer);
+  checkIndex('position', position);
+  const want = checkSpan(buffer as Uint8Array, offset, length);
+  checkEnd('position', position as number, want);
+  return want;
+}
+
 /** Options objects: undefined, or a plain object whose known keys hold booleans (a typo is an error). */
 export function checkFlags<K extends string>(argument: string, value: unknown, known: readonly K[]): Partial<Record<K, boolean>> {
   if (value === undefined) return {};
