@@ -225,10 +225,14 @@ export class Vm {
     if (this.destroyed) return;
     this.destroyed = true;
     const results: PromiseSettledResult<unknown>[] = [];
-    // A hook that throws at once is reported like one that rejects; every hook and object still runs.
-    for (const hook of this.beforeShutdownHooks) results.push(...(await Promise.allSettled([Promise.resolve().then(hook)])));
+    // Hooks run one after another; one that throws at once is reported like one that rejects, and every
+    // hook and object still runs.
+    const runHooks = async (hooks: Set<() => void | Promise<void>>) => {
+      for (const hook of hooks) results.push(...(await Promise.allSettled([Promise.resolve().then(hook)])));
+    };
+    await runHooks(this.beforeShutdownHooks);
     results.push(...(await Promise.allSettled([...this.objects.values()].map((o) => o.destroy()))));
-    for (const hook of this.shutdownHooks) results.push(...(await Promise.allSettled([Promise.resolve().then(hook)])));
+    await runHooks(this.shutdownHooks);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
