@@ -47,24 +47,9 @@ export async function scaling(ctx: Context): Promise<void> {
     const size = PAGES_PER_OBJECT * ps;
     for (const n of scaleObjects) {
       const rng = new XorShift128(ctx.options.seed + 600 + n);
-      const which = new Uint32Array(ops);
-      const off = new Uint32Array(ops);
-      for (let i = 0; i < ops; i++) {
-        which[i] = rng.below(n);
-        off[i] = rng.below(size / 4) * 4;
-      }
-      const arrays: Uint8Array[] = [];
+      const { which, off } = picks(rng, ops, n, size);
       const vm = createVm({ pageSize: ps, frames: n * PAGES_PER_OBJECT });
-      const objs: MemoryObject[] = [];
-      for (let k = 0; k < n; k++) {
-        const a = new Uint8Array(size);
-        rng.fill(a);
-        arrays.push(a);
-        const o = vm.createMemoryObject({ size });
-        for (let p = 0; p < PAGES_PER_OBJECT; p++) o.request(p, 'write');
-        o.writeSync(0, a);
-        objs.push(o);
-      }
+      const { objs, arrays } = filledObjects(vm, rng, n, size);
       const s = await ctx.bestSync(() => spinObjects(objs, which, off));
       const u = await ctx.bestSync(() => u8Objects(arrays, which, off));
       if (s.check !== u.check) throw new Error(`scaling: spinvm and Uint8Array read different bytes at ${n} objects`);
@@ -90,23 +75,10 @@ export async function scaling(ctx: Context): Promise<void> {
         const rng = new XorShift128(ctx.options.seed + 700 + n);
         const vm: Vm = createVm({ pageSize: ps, frames: n * PAGES_PER_OBJECT });
         const as = space.value(vm);
+        const { objs, arrays } = filledObjects(vm, rng, n, size);
         const starts = new Float64Array(n);
-        const arrays: Uint8Array[] = [];
-        for (let k = 0; k < n; k++) {
-          const a = new Uint8Array(size);
-          rng.fill(a);
-          arrays.push(a);
-          const o = vm.createMemoryObject({ size });
-          for (let p = 0; p < PAGES_PER_OBJECT; p++) o.request(p, 'write');
-          o.writeSync(0, a);
-          starts[k] = await as.map(o, 0, size);
-        }
-        const which = new Uint32Array(ops);
-        const off = new Uint32Array(ops);
-        for (let i = 0; i < ops; i++) {
-          which[i] = rng.below(n);
-          off[i] = rng.below(size / 4) * 4;
-        }
+        for (let k = 0; k < n; k++) starts[k] = await as.map(objs[k]!, 0, size);
+        const { which, off } = picks(rng, ops, n, size);
         const s = await ctx.bestSync(() => spinRanges(as, starts, which, off));
         const u = await ctx.bestSync(() => u8Objects(arrays, which, off));
         if (s.check !== u.check) throw new Error(`scaling: the address space and Uint8Array read different bytes at ${n} ranges`);
@@ -122,6 +94,33 @@ export async function scaling(ctx: Context): Promise<void> {
       ctx.progress(`  scaling / mapped ranges: ${note}`);
     }
   }
+}
+
+/** `n` objects of PAGES_PER_OBJECT resident pages with random bytes, and the same bytes as plain arrays. */
+function filledObjects(vm: Vm, rng: XorShift128, n: number, size: number): { objs: MemoryObject[]; arrays: Uint8Array[] } {
+  const objs: MemoryObject[] = [];
+  const arrays: Uint8Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const a = new Uint8Array(size);
+    rng.fill(a);
+    arrays.push(a);
+    const o = vm.createMemoryObject({ size });
+    for (let p = 0; p < PAGES_PER_OBJECT; p++) o.request(p, 'write');
+    o.writeSync(0, a);
+    objs.push(o);
+  }
+  return { objs, arrays };
+}
+
+/** `ops` random picks of one of `n` objects and a 4-byte-aligned offset in it. */
+function picks(rng: XorShift128, ops: number, n: number, size: number): { which: Uint32Array; off: Uint32Array } {
+  const which = new Uint32Array(ops);
+  const off = new Uint32Array(ops);
+  for (let i = 0; i < ops; i++) {
+    which[i] = rng.below(n);
+    off[i] = rng.below(size / 4) * 4;
+  }
+  return { which, off };
 }
 
 function row(dimension: string, op: string, peer: string, points: ScalingPoint[]): ScalingRow {
