@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import { InvalidArgumentError } from '../vmcore/errors.js';
 import { describeReason, FileSystemError, type FileOperation, type FileSystemReason } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
+import { InFlight } from './in-flight.js';
 import { checkFlags, checkIndex, checkPath, checkTransfer } from './validate.js';
 
 /**
@@ -373,8 +374,7 @@ function faultKey(operation: FileOperation, path: string): string {
 /** A handle on a MemoryFileSystem file; async calls take effect after the file system's latency. */
 class MemoryFileHandle implements FileHandle {
   private isClosed = false;
-  private inflight = 0;
-  private drained: (() => void) | undefined;
+  private readonly inflight = new InFlight();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -444,7 +444,7 @@ class MemoryFileHandle implements FileHandle {
     if (this.closing) return this.closing;
     this.isClosed = true;
     this.closing = (async () => {
-      if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      await this.inflight.idle();
       await this.fs.delay('close', this.path);
       this.fs.released(this.file);
       this.fs.fault('close', this.path); // like close(2): the handle is gone even when close reports an error
@@ -469,17 +469,11 @@ class MemoryFileHandle implements FileHandle {
   }
 
   /** Runs `now` after the latency, counted as in flight so close() waits for it. */
-  private async later<T>(operation: FileOperation, now: () => T): Promise<T> {
-    this.inflight++;
-    try {
+  private later<T>(operation: FileOperation, now: () => T): Promise<T> {
+    return this.inflight.track(async () => {
       await this.fs.delay(operation, this.path);
       return now();
-    } finally {
-      if (--this.inflight === 0 && this.drained) {
-        this.drained();
-        this.drained = undefined;
-      }
-    }
+    });
   }
 
   private checkOpen(operation: FileOperation): void {

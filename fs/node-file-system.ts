@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { InvalidArgumentError } from '../vmcore/errors.js';
 import { FileSystemError, type FileOperation } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
+import { InFlight } from './in-flight.js';
 import { checkFlags, checkIndex, checkPath, checkTransfer } from './validate.js';
 
 const OPEN_KEYS = ['create', 'writable', 'truncate'] as const;
@@ -145,8 +146,7 @@ async function isDirectory(path: string): Promise<boolean> {
 class NodeFileHandle implements FileHandle {
   private fd: number;
   private isClosed = false;
-  private inflight = 0;
-  private drained: (() => void) | undefined;
+  private readonly inflight = new InFlight();
   private closing: Promise<void> | undefined;
 
   constructor(fd: number, readonly path: string, readonly writable: boolean) {
@@ -205,7 +205,7 @@ class NodeFileHandle implements FileHandle {
     this.checkOpen('read');
     const start = offset ?? 0;
     const want = checkTransfer(buffer, position, offset, length);
-    return this.track(async () => {
+    return this.inflight.track(async () => {
       let done = 0;
       while (done < want) {
         const n = await call('read', this.path, (cb: Callback<number>) =>
@@ -222,7 +222,7 @@ class NodeFileHandle implements FileHandle {
     this.checkWritable();
     const start = offset ?? 0;
     const want = checkTransfer(buffer, position, offset, length);
-    return this.track(async () => {
+    return this.inflight.track(async () => {
       let done = 0;
       while (done < want) {
         const n = await call('write', this.path, (cb: Callback<number>) =>
@@ -237,41 +237,29 @@ class NodeFileHandle implements FileHandle {
 
   async size(): Promise<number> {
     this.checkOpen('size');
-    return this.track(async () => (await call('size', this.path, (cb: Callback<fs.Stats>) => fs.fstat(this.fd, cb))).size);
+    return this.inflight.track(async () => (await call('size', this.path, (cb: Callback<fs.Stats>) => fs.fstat(this.fd, cb))).size);
   }
 
   async truncate(size: number): Promise<void> {
     this.checkWritable('truncate');
     checkIndex('size', size);
-    return this.track(() => call('truncate', this.path, (cb: Callback<void>) => fs.ftruncate(this.fd, size, (e) => cb(e, undefined))));
+    return this.inflight.track(() => call('truncate', this.path, (cb: Callback<void>) => fs.ftruncate(this.fd, size, (e) => cb(e, undefined))));
   }
 
   async sync(): Promise<void> {
     this.checkOpen('sync');
-    return this.track(() => call('sync', this.path, (cb: Callback<void>) => fs.fsync(this.fd, (e) => cb(e, undefined))));
+    return this.inflight.track(() => call('sync', this.path, (cb: Callback<void>) => fs.fsync(this.fd, (e) => cb(e, undefined))));
   }
 
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.isClosed = true;
     this.closing = (async () => {
-      if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      await this.inflight.idle();
       await call('close', this.path, (cb: Callback<void>) => fs.close(this.fd, (e) => cb(e, undefined)));
       this.fd = -1;
     })();
     return this.closing;
-  }
-
-  private async track<T>(run: () => Promise<T>): Promise<T> {
-    this.inflight++;
-    try {
-      return await run();
-    } finally {
-      if (--this.inflight === 0 && this.drained) {
-        this.drained();
-        this.drained = undefined;
-      }
-    }
   }
 
   private checkOpen(operation: FileOperation): void {
