@@ -155,6 +155,11 @@ export class FramePool {
     if (transient) this.transientPins += count;
   }
 
+  /** A transient pin handed out for a fault becomes a lasting one (the caller keeps the frame pinned). */
+  keepPin(): void {
+    this.transientPins--;
+  }
+
   unpin(frame: number, transient: boolean): void {
     if (this.pins[frame] === 0) return;
     this.pins[frame]!--;

@@ -302,7 +302,7 @@ export class MemoryObject implements FrameOwner {
     this.checkPage(page);
     const answer = this.fault(page, 'read', true);
     const frame = isPromise(answer) ? await answer : answer;
-    this.pool.transientPins--; // the pin handed out for the fault becomes a lasting one
+    this.pool.keepPin();
     if (this.destroyed) {
       this.pool.unpin(frame, false);
       throw this.destroyedError();
