@@ -84,6 +84,24 @@ class Loaded {
   ) {}
 }
 
+/**
+ * The extension operations the current async context is inside, innermost first, whatever instance they
+ * belong to. One storage for the whole process: an enabled AsyncLocalStorage stays enabled (and is visited
+ * by Node's promise hooks on every promise made anywhere) until disabled, so one per manager made each
+ * destroyed instance slow down every later await in the process.
+ */
+interface Running {
+  readonly token: object;
+  readonly outer: Running | undefined;
+}
+const inside = new AsyncLocalStorage<Running>();
+
+function isInside(token: object | undefined): boolean {
+  if (token === undefined) return false;
+  for (let frame = inside.getStore(); frame !== undefined; frame = frame.outer) if (frame.token === token) return true;
+  return false;
+}
+
 const NAME = /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 
 /**
@@ -95,7 +113,6 @@ export class ExtensionManager {
   private readonly loaded = new Map<string, Loaded>();
   private readonly container: Container;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly inside = new AsyncLocalStorage<object>();
   private running: object | undefined;
   private seq = 0;
   private closed = false;
@@ -405,14 +422,13 @@ export class ExtensionManager {
    * extension leaves running past its operation (a timer set in activate) may load and unload freely.
    */
   private serialize<T>(label: string, op: () => Promise<T>): Promise<T> {
-    const caller = this.inside.getStore();
-    if (caller !== undefined && caller === this.running) {
+    if (isInside(this.running)) {
       return Promise.reject(new ExtensionError(label, 'reentrant', 'extensions cannot be loaded or unloaded from an activate, deactivate or unload hook of the same instance'));
     }
     const token = {};
     const run = this.queue.then(() => {
       this.running = token;
-      return this.inside.run(token, op).finally(() => {
+      return inside.run({ token, outer: inside.getStore() }, op).finally(() => {
         this.running = undefined;
       });
     });
