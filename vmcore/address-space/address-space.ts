@@ -2,7 +2,7 @@ import { DestroyedError, InvalidArgumentError, NotResidentError, OutOfRangeError
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { checkAccess, type Access } from '../pager/access.js';
 import type { Vm } from '../vm/vm.js';
-import { checkBytes, checkIndex, checkOptions, checkPositive } from '../validate.js';
+import { checkBytes, checkIndex, checkOptions, checkPositive, checkStillAttached, newBytes } from '../validate.js';
 import {
   AccessDeniedError,
   AddressNotResidentError,
@@ -158,8 +158,9 @@ export class AddressSpace {
     this.name = `as-${spaces++}`;
     this.zeroPage = new Uint8Array(this.pageSize);
     this.scratches = [1, 2, 4, 8].map((n) => this.scratch.subarray(0, n));
-    // When the instance is destroyed, drop the mappings' references (file references are closed).
-    this.cancelShutdown = vm.onBeforeShutdown(() => this.destroy().catch(noop));
+    // When the instance is destroyed, drop the mappings' references (shared file mappings are synced and
+    // closed); a failed write-back makes vm.destroy() reject, so no lost write goes unreported.
+    this.cancelShutdown = vm.onBeforeShutdown(() => this.destroy());
   }
 
   get isDestroyed(): boolean {
@@ -387,8 +388,8 @@ export class AddressSpace {
   async read(address: number, length: number): Promise<Uint8Array> {
     this.checkAlive();
     this.checkSpan(address, length);
+    const out = newBytes('length', length);
     this.precheck(address, length, 'read');
-    const out = new Uint8Array(length);
     await this.each(address, out, false);
     return out;
   }
@@ -406,7 +407,7 @@ export class AddressSpace {
   readSync(address: number, length: number): Uint8Array {
     this.checkAlive();
     this.checkSpan(address, length);
-    const out = new Uint8Array(length);
+    const out = newBytes('length', length);
     this.transfer(address, out, false, false);
     this.transfer(address, out, false, true);
     return out;
@@ -704,33 +705,66 @@ export class AddressSpace {
       }
       this.checkAlive();
       if (round >= MAX_ROUNDS) return;
+      // Evicted again before every page was in: let timers and I/O run before trying again, so traps that
+      // keep evicting each other over a pager answering from microtasks never freeze the process.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.checkAlive();
       const again = this.trapAll(address, length, access);
       if (again === undefined) return;
       pending = again;
     }
   }
 
-  /** The async read and write: page by page, trap until the page is ready now, then copy it at once. */
+  /**
+   * The async read and write, page by page. Each page's bytes move through its memory object's own read or
+   * write, which pins the frame from the fault to the copy: with more accesses in flight than frames, each
+   * still makes progress (trapping first and copying after let another access evict the page in between,
+   * forever). A private write first copies the page up into the top shadow, once; a DestroyedError (an unmap
+   * racing the access) sends it to look the page up again, a bounded number of times.
+   */
   private async each(address: number, buf: Uint8Array, write: boolean): Promise<void> {
     const ps = this.pageSize;
     const access: Access = write ? 'write' : 'read';
+    const need = write ? PROT.WRITE : PROT.READ;
     const end = address + buf.length;
     for (let pos = address; pos < end; ) {
       const next = Math.min(pos - (pos % ps) + ps, end);
+      const at = pos - address;
+      const m = next - pos;
       for (let round = 1; ; round++) {
-        const p = this.trapPage(pos, access);
-        if (p === undefined) break;
+        this.checkAlive();
+        const r = this.lookup(pos);
+        if (r === undefined) throw new SegmentationFault(pos, access);
+        if ((r.prot & need) === 0) throw new ProtectionFault(pos, access, protNames(r.prot));
+        const within = pos % ps;
+        const idx = r.page + (pos - within - r.start) / ps;
+        const st = write ? this.findWrite(r, idx) : this.find(r.level, idx, false);
+        if (st === BUS) throw new BusError(pos, access);
+        if (st === ZERO) {
+          buf.fill(0, at, at + m);
+          break;
+        }
         try {
-          await p;
+          if (st === COPY) {
+            await this.copyUp(r.level as Shadow, idx, pos);
+            continue; // the top shadow holds the page now: write it there
+          }
+          const obj = this.hitObject!;
+          const off = this.hitPage * ps + within;
+          // Bytes past the end of an object read as zero; writes to them are dropped.
+          const inside = Math.max(0, Math.min(m, obj.size - off));
+          if (write) {
+            checkStillAttached('bytes', buf, at + m);
+            if (inside > 0) await obj.write(off, buf.subarray(at, at + inside));
+          } else {
+            if (inside > 0) await obj.readInto(off, buf.subarray(at, at + inside));
+            buf.fill(0, at + inside, at + m);
+          }
+          break;
         } catch (err) {
-          // What we waited on was destroyed (an unmap, most likely): look again, which faults if it is gone.
           if (!(err instanceof DestroyedError) || round >= MAX_ROUNDS) throw err;
         }
-        this.checkAlive();
       }
-      const chunk = buf.subarray(pos - address, next - address);
-      this.transfer(pos, chunk, write, false);
-      this.transfer(pos, chunk, write, true);
       pos = next;
     }
   }

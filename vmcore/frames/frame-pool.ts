@@ -33,8 +33,8 @@ export class FramePool {
   /** The page each frame holds for its owner. */
   readonly page: Float64Array;
   readonly flags: Uint8Array;
-  /** Pin counts: a pinned frame is never reclaimed. */
-  readonly pins: Uint16Array;
+  /** Pin counts: a pinned frame is never reclaimed. 32 bits: every waiter of a page-in holds one, and a burst of readers can pass 65,535. */
+  readonly pins: Uint32Array;
   private readonly freeStack: Int32Array;
   private freeTop: number;
 
@@ -65,14 +65,14 @@ export class FramePool {
     this.owner = new Int32Array(frames).fill(-1);
     this.page = new Float64Array(frames);
     this.flags = new Uint8Array(frames).fill(FrameFlag.Free);
-    this.pins = new Uint16Array(frames);
+    this.pins = new Uint32Array(frames);
     this.freeStack = new Int32Array(frames);
     for (let i = 0; i < frames; i++) this.freeStack[i] = frames - 1 - i;
     this.freeTop = frames;
   }
 
   /** Metadata bytes per frame kept here (the policy adds its own). */
-  static readonly bytesPerFrame = 4 + 8 + 1 + 2 + 4;
+  static readonly bytesPerFrame = 4 + 8 + 1 + 4 + 4;
 
   get freeCount(): number {
     return this.freeTop;
@@ -150,7 +150,7 @@ export class FramePool {
 
   pin(frame: number, count: number, transient: boolean): void {
     const pins = this.pins[frame]! + count;
-    if (pins > 0xffff) throw new InvalidArgumentError('pin', pins, 'at most 65535 pins on one frame');
+    if (pins > 0xffffffff) throw new InvalidArgumentError('pin', pins, 'at most 2^32 - 1 pins on one frame');
     this.pins[frame] = pins;
     if (transient) this.transientPins += count;
   }

@@ -7,7 +7,7 @@ import { checkAccess, type Access } from '../pager/access.js';
 import type { Pager } from '../pager/pager.js';
 import { isResultCode, ResultCode, type PagerAnswer } from '../pager/result-code.js';
 import { Deferred, isPromise, type MaybePromise } from '../util/maybe-promise.js';
-import { checkBytes, checkIndex, checkSpan } from '../validate.js';
+import { checkBytes, checkIndex, checkSpan, checkStillAttached, newBytes } from '../validate.js';
 
 /** How many times a page-in answering AlreadyPagedIn is asked again before the fault fails. */
 export const MAX_PAGE_IN_RETRIES = 8;
@@ -120,7 +120,7 @@ export class MemoryObject implements FrameOwner {
   async read(offset: number, length: number): Promise<Uint8Array> {
     this.checkAlive();
     checkSpan(offset, length, this.size);
-    const out = new Uint8Array(length);
+    const out = newBytes('length', length);
     await this.transfer(offset, out, false);
     return out;
   }
@@ -133,11 +133,18 @@ export class MemoryObject implements FrameOwner {
     await this.transfer(offset, bytes, true);
   }
 
+  /** @internal Reads into `dest` (an address space's buffer), pinning each page from its fault to its copy, as `read` does. */
+  readInto(offset: number, dest: Uint8Array): Promise<void> {
+    this.checkAlive();
+    checkSpan(offset, dest.length, this.size);
+    return this.transfer(offset, dest, false);
+  }
+
   /** The synchronous path: a copy of resident bytes, with no promise. Throws NotResidentError (and copies nothing) if a page is absent. */
   readSync(offset: number, length: number): Uint8Array {
     this.checkAlive();
     checkSpan(offset, length, this.size);
-    const out = new Uint8Array(length);
+    const out = newBytes('length', length);
     this.transferResident(offset, out, false);
     return out;
   }
@@ -555,15 +562,7 @@ export class MemoryObject implements FrameOwner {
   /** What the memory object does with each page-out answer during eviction. Never drops a page it cannot get back. */
   private settleOut(frame: number, page: number, dirty: boolean, code: unknown): EvictOutcome {
     const pool = this.pool;
-    if (pool.flags[frame]! & FrameFlag.Orphan) {
-      // Destroyed during the page-out: the frame is the reclaimer's unless someone still pins it.
-      if (pool.pins[frame]! > 0) {
-        pool.unbusy(frame);
-        return EvictOutcome.Again;
-      }
-      pool.holdForHandOff(frame);
-      return EvictOutcome.Freed;
-    }
+    if (pool.flags[frame]! & FrameFlag.Orphan) return this.orphaned(frame);
     if (this.heard && isResultCode(code)) this.emit('pageOut', { object: this, page, dirty, result: code });
     switch (code) {
       case ResultCode.Success:
@@ -594,11 +593,23 @@ export class MemoryObject implements FrameOwner {
     }
   }
 
-  private pageOutThrew(frame: number, page: number, dirty: boolean, err: unknown): never {
-    if (this.pool.flags[frame]! & FrameFlag.Orphan) {
-      this.pool.unbusy(frame);
-      throw this.destroyedError();
+  /**
+   * This object was destroyed while `frame`'s page-out ran, whatever the pager answered: the page is gone
+   * with the object, and the frame is the reclaimer's unless someone still pins it. The reclaimer works for
+   * another object, so it never sees this object's DestroyedError.
+   */
+  private orphaned(frame: number): EvictOutcome {
+    const pool = this.pool;
+    if (pool.pins[frame]! > 0) {
+      pool.unbusy(frame);
+      return EvictOutcome.Again;
     }
+    pool.holdForHandOff(frame);
+    return EvictOutcome.Freed;
+  }
+
+  private pageOutThrew(frame: number, page: number, dirty: boolean, err: unknown): EvictOutcome {
+    if (this.pool.flags[frame]! & FrameFlag.Orphan) return this.orphaned(frame);
     this.pool.unbusy(frame);
     this.keep(frame, page, dirty);
     throw this.pageOutError(page, new PagerIoError(this.name, page, 'pageOut', err));
@@ -676,19 +687,22 @@ export class MemoryObject implements FrameOwner {
       const within = pos - page * ps;
       const n = Math.min(ps - within, buf.length - done);
       let frame = this.cache.lookup(page);
-      let pinned = false;
-      if (frame >= 0) this.queue.policy.access(frame);
-      else {
+      if (frame >= 0) {
+        this.queue.policy.access(frame);
+        if (write) checkStillAttached('bytes', buf, done + n); // an earlier page's fault may have let it go
+        this.copy(frame, within, buf, done, n, write);
+      } else {
         const answer = this.fault(page, access, true);
         frame = isPromise(answer) ? await answer : answer;
-        pinned = true;
-        if (this.destroyed) {
+        // The transient pin keeps the frame ours until the copy; whatever throws, it is released.
+        try {
+          if (this.destroyed) throw this.destroyedError();
+          if (write) checkStillAttached('bytes', buf, done + n);
+          this.copy(frame, within, buf, done, n, write);
+        } finally {
           this.pool.unpin(frame, true);
-          throw this.destroyedError();
         }
       }
-      this.copy(frame, within, buf, done, n, write);
-      if (pinned) this.pool.unpin(frame, true);
       done += n;
     }
   }

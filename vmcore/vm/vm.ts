@@ -72,6 +72,7 @@ export class Vm {
   private readonly shutdownHooks = new Set<() => void | Promise<void>>();
   private readonly beforeShutdownHooks = new Set<() => void | Promise<void>>();
   private destroyed = false;
+  private destroying: Promise<void> | undefined;
 
   constructor(options?: VmOptions) {
     const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'policy']);
@@ -220,10 +221,18 @@ export class Vm {
     };
   }
 
-  /** Destroys every memory object; the instance can do nothing more. */
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
+  /**
+   * Destroys every memory object; the instance can do nothing more. The first call reports the first
+   * failure (a hook or an object whose pager failed); a later call waits for the first and resolves.
+   */
+  destroy(): Promise<void> {
+    if (this.destroying) return this.destroying.catch(() => undefined);
     this.destroyed = true;
+    this.destroying = this.shutdown();
+    return this.destroying;
+  }
+
+  private async shutdown(): Promise<void> {
     const results: PromiseSettledResult<unknown>[] = [];
     // Hooks run one after another; one that throws at once is reported like one that rejects, and every
     // hook and object still runs.

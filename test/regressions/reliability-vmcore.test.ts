@@ -1,0 +1,230 @@
+// Regressions for the reliability issue's vmcore items (2, 6, 7, 9, 11, 12, 14): each failed before its fix.
+import { describe, expect, it } from 'vitest';
+import {
+  createAddressSpace,
+  createVm,
+  DestroyedError,
+  Pager,
+  ResultCode,
+  SpinVmError,
+  TOKENS,
+  type Access,
+} from '../../vmcore/index.js';
+import { filled, setup } from '../address-space/helpers.js';
+import { RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
+
+const PS = 512;
+
+/**
+ * Answers from a microtask (an `async pageIn` that does no real I/O). After `limit` page-ins it starts
+ * answering PagerDestroyed, so a livelock ends in a failed test instead of a frozen process.
+ */
+class MicrotaskPager extends Pager {
+  readonly store = new Map<number, Uint8Array>();
+  pageIns = 0;
+  constructor(private readonly limit = 10_000) {
+    super();
+  }
+  override async pageIn(page: number, frame: Uint8Array, _access: Access): Promise<ResultCode> {
+    await null;
+    if (++this.pageIns > this.limit) return ResultCode.PagerDestroyed;
+    const saved = this.store.get(page);
+    if (saved) frame.set(saved);
+    else frame.fill(0);
+    return ResultCode.Success;
+  }
+  override async pageOut(page: number, frame: Uint8Array): Promise<ResultCode> {
+    const copy = frame.slice();
+    await null;
+    this.store.set(page, copy);
+    return ResultCode.Success;
+  }
+}
+
+/** Detaches `bytes`' buffer, as a transfer to a worker would. */
+function detach(bytes: Uint8Array): void {
+  const buffer = bytes.buffer as ArrayBuffer;
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
+describe('item 2: vm.destroy() reports a shared file mapping whose write-back failed', () => {
+  it('rejects with the write-back error instead of resolving', async () => {
+    const s = setup({ pageSize: PS, frames: 8 });
+    try {
+      const file = s.file('a.bin', new Uint8Array(2 * PS));
+      const at = await s.space.map({ file, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
+      await s.space.write(at, filled(10, 7));
+      s.mapper.failNextSync = true;
+      await expect(s.vm.destroy()).rejects.toThrow(/ENOSPC/);
+    } finally {
+      await s.done();
+    }
+  });
+});
+
+describe('item 6: address-space accesses make progress with more of them than frames', () => {
+  for (const kind of ['setImmediate', 'microtask'] as const) {
+    it(`two readers over one frame with a ${kind} pager both finish`, async () => {
+      const vm = createVm({ pageSize: PS, frames: 1 });
+      const pager = kind === 'microtask' ? new MicrotaskPager() : new RecordingPager({ async: true });
+      const obj = vm.createMemoryObject({ size: 4 * PS, pager });
+      for (let p = 0; p < 4; p++) await obj.write(p * PS, filled(PS, p + 1));
+      const space = createAddressSpace(vm);
+      const at = await space.map({ object: obj, length: 4 * PS, prot: ['read', 'write'], share: 'shared' });
+      const reads = await Promise.all([0, 1, 2, 3, 0, 2].map((p) => space.read(at + p * PS + 5, 3)));
+      expect(reads.map((r) => [...r])).toEqual([0, 1, 2, 3, 0, 2].map((p) => [p + 1, p + 1, p + 1]));
+      await Promise.all([1, 2, 3].map((p) => space.write(at + p * PS, filled(4, 40 + p))));
+      for (let p = 1; p < 4; p++) expect([...(await obj.read(p * PS, 5))]).toEqual([40 + p, 40 + p, 40 + p, 40 + p, p + 1]);
+      await space.destroy();
+      await vm.destroy();
+      expect(vm.stat().pinnedFrames).toBe(0);
+    });
+  }
+
+  it('private copies over one frame with a microtask pager all land', async () => {
+    const vm2 = createVm({ pageSize: PS, frames: 2 });
+    vm2.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new MicrotaskPager()).inTransientScope();
+    const obj = vm2.createMemoryObject({ size: 4 * PS, pager: new MicrotaskPager() });
+    for (let p = 0; p < 4; p++) await obj.write(p * PS, filled(PS, p + 1));
+    const space = createAddressSpace(vm2);
+    const at = await space.map({ object: obj, length: 4 * PS, prot: ['read', 'write'], share: 'private' });
+    await Promise.all([0, 1, 2, 3].map((p) => space.write(at + p * PS + 1, filled(2, 90 + p))));
+    const got = await Promise.all([0, 1, 2, 3].map((p) => space.read(at + p * PS, 4)));
+    expect(got.map((g) => [...g])).toEqual([0, 1, 2, 3].map((p) => [p + 1, 90 + p, 90 + p, p + 1]));
+    await vm2.destroy();
+  });
+});
+
+describe('item 7: a source buffer detached during the fault', () => {
+  it('memory object write: a typed error, and the pin is released', async () => {
+    const vm = createVm({ pageSize: PS, frames: 1 });
+    const pager = new ScriptedPager();
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager });
+    pager.hold = true;
+    const src = filled(100, 9);
+    const writing = obj.write(10, src);
+    await tick();
+    detach(src);
+    pager.hold = false;
+    pager.release();
+    const err = await writing.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpinVmError);
+    expect(String(err)).toMatch(/detached/);
+    expect(vm.stat().pinnedFrames).toBe(0);
+    // With one frame, a leaked pin would make this wait forever.
+    expect([...(await obj.read(3 * PS, 2))]).toEqual([0, 0]);
+    await vm.destroy();
+  });
+
+  it('address-space write: a typed error, and later faults still run', async () => {
+    const vm = createVm({ pageSize: PS, frames: 1 });
+    const pager = new ScriptedPager();
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager });
+    const space = createAddressSpace(vm);
+    const at = await space.map({ object: obj, length: 4 * PS, prot: ['read', 'write'], share: 'shared' });
+    pager.hold = true;
+    const src = filled(PS + 10, 9);
+    const writing = space.write(at + 10, src);
+    await tick();
+    detach(src);
+    pager.hold = false;
+    pager.release();
+    const err = await writing.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpinVmError);
+    expect(vm.stat().pinnedFrames).toBe(0);
+    expect([...(await space.read(at + 3 * PS, 2))]).toEqual([0, 0]);
+    await vm.destroy();
+  });
+
+  it('a buffer detached before the call is refused up front', async () => {
+    const vm = createVm({ pageSize: PS, frames: 1 });
+    const obj = vm.createMemoryObject({ size: PS, pager: new RecordingPager() });
+    const src = filled(10, 1);
+    detach(src);
+    await expect(obj.write(0, src)).rejects.toThrow(SpinVmError);
+    await vm.destroy();
+  });
+});
+
+describe("item 9: one object's destruction never fails another object's fault", () => {
+  it('B reads although A was destroyed during the page-out that B started and its pager rejected', async () => {
+    const vm = createVm({ pageSize: PS, frames: 1 });
+    const a = new ScriptedPager();
+    const objA = vm.createMemoryObject({ size: PS, pager: a, name: 'A' });
+    await objA.write(0, filled(4, 1));
+    a.outAnswers.push('reject');
+    a.hold = true;
+    const objB = vm.createMemoryObject({ size: PS, pager: new RecordingPager(), name: 'B' });
+    const reading = objB.read(0, 4);
+    await tick();
+    expect(a.waiting).toBe(1);
+    const destroying = objA.destroy();
+    a.release();
+    expect([...(await reading)]).toEqual([0, 0, 0, 0]);
+    await destroying;
+    await vm.destroy();
+  });
+});
+
+describe('item 11: pins are not limited to 65,535 waiters', () => {
+  it('70,000 concurrent reads of one absent page cause one page-in and all succeed', async () => {
+    const vm = createVm({ pageSize: PS, frames: 1 });
+    const pager = new RecordingPager({ async: true });
+    const obj = vm.createMemoryObject({ size: PS, pager });
+    const reads: Array<Promise<Uint8Array>> = [];
+    for (let i = 0; i < 70_000; i++) reads.push(obj.read(0, 1));
+    const got = await Promise.all(reads);
+    expect(got.length).toBe(70_000);
+    expect(obj.stat().pageIns).toBe(1);
+    expect(pager.pageIns).toBe(1);
+    expect(vm.stat().pinnedFrames).toBe(0);
+    await vm.destroy();
+  });
+});
+
+describe('item 12: a length that cannot be allocated is refused up front', () => {
+  it('read and readSync of 2^40 bytes throw a typed error', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    const obj = vm.createMemoryObject({ size: 2 ** 50 });
+    await expect(obj.read(0, 2 ** 40)).rejects.toThrow(SpinVmError);
+    expect(() => obj.readSync(0, 2 ** 40)).toThrow(SpinVmError);
+    expect(obj.stat().faults).toBe(0);
+    const space = createAddressSpace(vm);
+    const at = await space.map({ anonymous: true, length: 2 ** 41, prot: 'read', share: 'private' });
+    await expect(space.read(at, 2 ** 40)).rejects.toThrow(SpinVmError);
+    expect(() => space.readSync(at, 2 ** 40)).toThrow(SpinVmError);
+    await vm.destroy();
+  });
+});
+
+describe('item 14: a second vm.destroy() waits for the first', () => {
+  it('does not resolve while the first is still running', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    let finish!: () => void;
+    vm.onShutdown(() => new Promise<void>((resolve) => (finish = resolve)));
+    const first = vm.destroy();
+    let secondDone = false;
+    const second = vm.destroy().then(() => (secondDone = true));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(secondDone).toBe(false);
+    finish();
+    await first;
+    await second;
+    expect(secondDone).toBe(true);
+    await expect(vm.destroy()).resolves.toBeUndefined();
+  });
+
+  it('a second call sees the first one fail no more than once', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    vm.onShutdown(() => Promise.reject(new Error('hook failed')));
+    await expect(vm.destroy()).rejects.toThrow(/hook failed/);
+    await expect(vm.destroy()).resolves.toBeUndefined();
+  });
+
+  it('objects are told they are destroyed after it', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    const obj = vm.createMemoryObject({ size: PS });
+    await vm.destroy();
+    expect(() => obj.readSync(0, 1)).toThrow(DestroyedError);
+  });
+});
