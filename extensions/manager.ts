@@ -5,17 +5,25 @@ import { InvalidArgumentError } from '../vmcore/errors.js';
 import type { EventName, Listener } from '../vmcore/events.js';
 import type { MemoryObject } from '../vmcore/memory-object/memory-object.js';
 import type { PolicyFactory } from '../vmcore/page-queue/replacement-policy.js';
-import { Pager } from '../vmcore/pager/pager.js';
+import type { Pager } from '../vmcore/pager/pager.js';
+import { checkPagerClass, isPager, isPagerClass } from '../vmcore/index.js';
 import { TOKENS } from '../vmcore/vm/tokens.js';
 import type { Vm } from '../vmcore/vm/vm.js';
 import { EXTENSION_API_VERSION, EXTENSION_TOKENS, type ExtensionContext, type ExtensionManifest, type ExtensionModule, type PagerProvider } from './api.js';
 import { currentBindings, reinstateBinding, unbindById, type BindingRecord } from './bindings.js';
 import { ExtensionError } from './errors.js';
-import { ModuleNotFoundError, resolveModule } from './resolve.js';
+import { baseDirectory, callerFile, ModuleNotFoundError, resolveModule } from './resolve.js';
+import { dirname } from 'node:path';
 import { checkRange, isValidVersion, parseVersion, satisfies } from './semver.js';
 
 export interface LoadOptions {
-  /** Where a relative path or a package name is resolved from. Default `process.cwd()`. */
+  /**
+   * What a relative path or a package name is resolved from, as `import` would from that module: a file
+   * URL (`import.meta.url`) or a path. Default: the file that called `load` (found from the call stack),
+   * else the working directory.
+   */
+  base?: string | URL;
+  /** A folder to resolve from instead (the working directory of a command line). */
   cwd?: string;
   /** Handed to the extension as `context.options`. */
   options?: unknown;
@@ -72,7 +80,7 @@ class Loaded {
   context!: ExtensionContext;
   /** The activation handler of its pager bindings: remembers each pager they make. */
   readonly claim = (_ctx: unknown, pager: Pager): Pager => {
-    if (pager instanceof Pager) this.pagers.add(pager);
+    if (isPager(pager)) this.pagers.add(pager);
     return pager;
   };
   constructor(
@@ -128,7 +136,25 @@ export class ExtensionManager {
    * container is exactly as it was. Fails with an ExtensionError naming the extension and the cause.
    */
   load(what: string | ExtensionModule, options: LoadOptions = {}): Promise<ExtensionInfo> {
-    return this.serialize(typeof what === 'string' ? what : labelOf(what), () => this.doLoad(what, options));
+    let from = '';
+    try {
+      if (typeof what === 'string') from = this.resolveFrom(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.serialize(typeof what === 'string' ? what : labelOf(what), () => this.doLoad(what, options, from));
+  }
+
+  /** The folder a specifier given to `load` is resolved from: `cwd`, else `base`, else the caller's folder, else the working directory. */
+  private resolveFrom(options: LoadOptions): string {
+    if (options === null || typeof options !== 'object') return process.cwd(); // doLoad reports the bad options
+    if (options.cwd !== undefined) return options.cwd;
+    if (options.base !== undefined) {
+      if (typeof options.base !== 'string' && !(options.base instanceof URL)) throw new InvalidArgumentError('options.base', options.base, 'a file URL (import.meta.url) or a path');
+      return baseDirectory(options.base);
+    }
+    const caller = callerFile(ExtensionManager.prototype.load);
+    return caller === undefined ? process.cwd() : dirname(caller);
   }
 
   /**
@@ -159,13 +185,13 @@ export class ExtensionManager {
 
   // ---- loading ----
 
-  private async doLoad(what: string | ExtensionModule, options: LoadOptions): Promise<ExtensionInfo> {
+  private async doLoad(what: string | ExtensionModule, options: LoadOptions, from: string): Promise<ExtensionInfo> {
     this.checkOpen(typeof what === 'string' ? what : labelOf(what));
     let namespace: unknown = what;
     let url: string | undefined;
     if (typeof what === 'string') {
       try {
-        url = resolveModule(what, options.cwd ?? process.cwd());
+        url = resolveModule(what, from);
       } catch (err) {
         if (err instanceof ModuleNotFoundError) throw new ExtensionError(what, 'not-found', err.message);
         throw new ExtensionError(what, 'not-found', 'it could not be resolved', { cause: err });
@@ -486,12 +512,10 @@ function checkPagerName(name: unknown, argument = 'name'): asserts name is strin
   if (typeof name !== 'string' || name.trim() === '') throw new InvalidArgumentError(argument, name, 'a non-empty string');
 }
 
-function isPagerClass(provider: unknown): provider is Newable<Pager> {
-  return typeof provider === 'function' && provider.prototype instanceof Pager;
-}
-
+/** A Pager subclass the container can make (no constructor arguments, or `@inject` on each), or a factory. */
 function checkProvider(provider: unknown): void {
   if (typeof provider !== 'function') throw new InvalidArgumentError('pager', provider, 'a Pager subclass or a function answering a Pager');
+  if (isPagerClass(provider)) checkPagerClass('pager', provider);
 }
 
 function diff(before: Map<number, BindingRecord>, after: Map<number, BindingRecord>): Changes {

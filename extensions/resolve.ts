@@ -138,3 +138,39 @@ function conditional(target: unknown, star: string | undefined): string | undefi
   }
   return undefined;
 }
+
+/**
+ * The file that called `entry` (the user's module that called `load`), from the call stack, so a relative
+ * specifier means what it would in that file's own `import`, whatever the working directory. V8's
+ * structured call sites are asked for first; where a source-map handler has taken over stack formatting
+ * (test runners do), the first line of the formatted stack is read instead. Undefined when no file shows
+ * (a REPL, eval).
+ */
+export function callerFile(entry: (...args: never[]) => unknown): string | undefined {
+  const original = Error.prepareStackTrace;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.captureStackTrace(holder, entry);
+    void holder.stack; // formatted now, while the override is in place
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+  let name: string | null | undefined;
+  if (Array.isArray(holder.stack)) name = (holder.stack[0] as NodeJS.CallSite | undefined)?.getFileName();
+  else if (typeof holder.stack === 'string') {
+    const line = holder.stack.split('\n').find((l) => l.trimStart().startsWith('at '));
+    name = line?.match(/((?:file:\/\/)?(?:\/|[A-Za-z]:[\\/])[^()]*?):\d+:\d+\)?\s*$/)?.[1];
+  }
+  if (name === undefined || name === null || name.startsWith('node:')) return undefined;
+  const file = name.startsWith('file:') ? fileURLToPath(name) : name;
+  return isAbsolute(file) ? file : undefined;
+}
+
+/** The folder a `base` (a file URL such as `import.meta.url`, a file path, or a folder path ending in `/`) stands for. */
+export function baseDirectory(base: string | URL): string {
+  const text = base instanceof URL ? base.href : base;
+  const path = text.startsWith('file:') ? fileURLToPath(text) : resolvePath(text);
+  if (text.endsWith('/') || (existsSync(path) && statSync(path).isDirectory())) return path;
+  return dirname(path);
+}

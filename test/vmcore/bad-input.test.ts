@@ -209,6 +209,9 @@ class ThrowingInitPager extends Pager {
   override init(): void {
     throw new Error('no backing store');
   }
+  override pageIn(): ResultCode {
+    return ResultCode.Success;
+  }
 }
 
 describe('vm.createMemoryObject(options)', () => {

@@ -21,11 +21,23 @@ describe('ResultCode and the Pager base class', () => {
     expect(names).toEqual(['Success', 'AlreadyPagedIn', 'AlreadyPagedOut', 'PagerDestroyed', 'DeviceFull', 'NotImplemented']);
   });
 
-  it('answers NotImplemented to both page-in and page-out in the base class', () => {
-    class Bare extends Pager {}
-    const p = new Bare();
-    expect(p.pageIn(0, new Uint8Array(PS), 'read')).toBe(ResultCode.NotImplemented);
+  it('answers NotImplemented to page-out in the base class; page-in has no default', () => {
+    class ReadOnly extends Pager {
+      override pageIn(): ResultCode {
+        return ResultCode.Success;
+      }
+    }
+    const p = new ReadOnly();
     expect(p.pageOut(0, new Uint8Array(PS), true)).toBe(ResultCode.NotImplemented);
+    expect(Object.hasOwn(Pager.prototype, 'pageIn')).toBe(false);
+  });
+
+  it('a pager without pageIn (plain JavaScript, where the compiler cannot tell) is refused when the object is made', () => {
+    const Base = Pager as unknown as new () => object;
+    class Forgetful extends Base {}
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    expect(() => vm.createMemoryObject({ size: PS, pager: new Forgetful() as Pager })).toThrow(/Forgetful has no pageIn/);
+    expect(vm.stat().objects).toBe(0);
   });
 
   it('the bogopager zero-fills, has no page-out, and answers PagerDestroyed after destroy', () => {
@@ -39,8 +51,12 @@ describe('ResultCode and the Pager base class', () => {
     expect(p.pageIn(0, frame, 'read')).toBe(ResultCode.PagerDestroyed);
   });
 
-  it('a memory object over a pager with no page-in fails the fault with NotImplemented and is destroyed', async () => {
-    class Bare extends Pager {}
+  it('a memory object over a pager answering NotImplemented to page-in fails the fault and is destroyed', async () => {
+    class Bare extends Pager {
+      override pageIn(): ResultCode {
+        return ResultCode.NotImplemented;
+      }
+    }
     const vm = createVm({ pageSize: PS, frames: 2 });
     const obj = vm.createMemoryObject({ size: PS, pager: new Bare() });
     const err = await obj.read(0, 1).catch((e: unknown) => e);

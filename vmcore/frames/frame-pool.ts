@@ -13,6 +13,11 @@ export const enum FrameFlag {
   Orphan = 16,
 }
 
+/** A page size the pool takes: a power of two from 512 to 2^30. */
+export function isPageSize(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 512 && value <= 2 ** 30 && (value & (value - 1)) === 0;
+}
+
 /** Largest single ArrayBuffer the pool makes; frames live in as few of these as possible. */
 const CHUNK_BYTES = 256 * 1024 * 1024;
 
@@ -45,7 +50,7 @@ export class FramePool {
   private waiters: Array<() => void> = [];
 
   constructor(pageSize: number, frames: number) {
-    if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 512 || pageSize > 2 ** 30 || (pageSize & (pageSize - 1)) !== 0) {
+    if (!isPageSize(pageSize)) {
       throw new InvalidArgumentError('pageSize', pageSize, 'a power of two from 512 to 2^30');
     }
     if (typeof frames !== 'number' || !Number.isSafeInteger(frames) || frames < 1 || frames > 2 ** 31 - 1) {

@@ -462,14 +462,13 @@ export class MemoryObject implements FrameOwner {
 
   /** Asks the pager to fill `frame` with `page`; `pending` holds the pins to grant when it lands. */
   private fill(page: number, frame: number, access: Access, attempt: number, pending: Inflight): MaybePromise<number> {
-    if (attempt === 0) {
-      if (this.destroyed) {
-        if (this.pool.flags[frame]! & FrameFlag.Busy) this.pool.abandon(frame);
-        else this.pool.release(frame);
-        throw this.destroyedError();
-      }
-      this.pool.claim(frame, this.id, page);
+    // A destroyed pager is never asked again (a retry after AlreadyPagedIn may find the object gone).
+    if (this.destroyed) {
+      if (this.pool.flags[frame]! & FrameFlag.Busy) this.pool.abandon(frame);
+      else this.pool.release(frame);
+      throw this.destroyedError();
     }
+    if (attempt === 0) this.pool.claim(frame, this.id, page);
     let answer: PagerAnswer;
     try {
       answer = this.pager.pageIn(page, this.pool.view(frame), access);

@@ -15,11 +15,23 @@ export interface PagerContext {
 }
 
 /**
- * SPIN's pager: moves pages between frames and a backing store. Subclass it and override `pageIn` and
- * `pageOut`; the base class answers NotImplemented to both. Answer a ResultCode directly when no I/O is
- * needed and a promise of one otherwise.
+ * The brand every pager carries: a `Symbol.for` key, the same in every copy of spinvm a process loads, so a
+ * pager whose package brought its own copy (a `file:` link, `npm link`) is still recognised as one.
+ */
+export const PAGER_BRAND: unique symbol = Symbol.for('spinvm.Pager') as never;
+
+/**
+ * SPIN's pager: moves pages between frames and a backing store. Subclass it and implement `pageIn`
+ * (the compiler insists) and, if the pager can write pages back, `pageOut`; the base class answers
+ * NotImplemented to page-outs. Answer a ResultCode directly when no I/O is needed and a promise of one
+ * otherwise. (`definePager({ pageIn, pageOut })` does the same without a class.)
+ *
+ * What vmcore guarantees, so a pager need not check it: `init` comes first and once; every frame is a
+ * Uint8Array of exactly one page; no page-in or page-out is asked once `destroy` has been called (one
+ * already running may still settle).
  */
 export abstract class Pager {
+  declare readonly [PAGER_BRAND]: true;
   private ctx: PagerContext | undefined;
 
   /**
@@ -46,9 +58,7 @@ export abstract class Pager {
   destroy(): void | Promise<void> {}
 
   /** Fill `frame` (exactly one page) with the contents of page `page`. */
-  pageIn(_page: number, _frame: Uint8Array, _access: Access): PagerAnswer {
-    return ResultCode.NotImplemented;
-  }
+  abstract pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer;
 
   /** Write page `page` back from `frame`; `dirty` is false when the page is unchanged since it came in. */
   pageOut(_page: number, _frame: Uint8Array, _dirty: boolean): PagerAnswer {
@@ -81,3 +91,6 @@ export abstract class Pager {
     }
   }
 }
+
+Object.defineProperty(Pager.prototype, PAGER_BRAND, { value: true });
+

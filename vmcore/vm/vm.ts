@@ -1,26 +1,30 @@
 import 'reflect-metadata';
+import { totalmem } from 'node:os';
 import { Container, type Newable } from 'inversify';
 import type { Cache, CacheFactory } from '../cache/cache.js';
 import { HashCache } from '../cache/hash-cache.js';
 import { PAGE_TABLE_MAX_PAGES, PageTableCache } from '../cache/page-table-cache.js';
 import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
-import { FrameFlag, FramePool } from '../frames/frame-pool.js';
+import { FrameFlag, FramePool, isPageSize } from '../frames/frame-pool.js';
 import { createAddressSpace, type AddressSpace } from '../address-space/address-space.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { PageQueue } from '../page-queue/page-queue.js';
 import { BUILTIN_POLICIES } from '../page-queue/policies.js';
 import type { PolicyFactory, ReplacementPolicy } from '../page-queue/replacement-policy.js';
 import { BogoPager } from '../pager/bogo-pager.js';
-import { Pager } from '../pager/pager.js';
+import type { Pager } from '../pager/pager.js';
+import { checkPager, checkPagerClass } from '../pager/recognise.js';
 import { checkName, checkOptions, checkPositive } from '../validate.js';
 import { TOKENS } from './tokens.js';
 
 export interface VmOptions {
   /** Bytes per page: a power of two from 512 up. Default 4096. */
   pageSize?: number;
-  /** Frames in the pool, lent to every memory object of the instance. Default 1024. */
+  /** Frames in the pool (a count of pages), lent to every memory object of the instance. Default 1024. */
   frames?: number;
+  /** The pool's size in bytes instead of `frames` (whole pages: rounded down): `{ poolSize: 64 << 20 }` for 64 MiB. */
+  poolSize?: number;
   /** Replacement policy: a built-in name ('fifo', 'second-chance', ...) or a factory. Default 'second-chance'. */
   policy?: string | PolicyFactory;
 }
@@ -75,10 +79,11 @@ export class Vm {
   private destroying: Promise<void> | undefined;
 
   constructor(options?: VmOptions) {
-    const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'policy']);
+    const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'poolSize', 'policy']);
     const policy = resolvePolicy(o.policy);
+    const pageSize = o.pageSize === undefined ? 4096 : o.pageSize;
     // FramePool validates page size and frame count before anything is bound.
-    const pool = new FramePool(o.pageSize === undefined ? 4096 : o.pageSize, o.frames === undefined ? 1024 : o.frames);
+    const pool = new FramePool(pageSize, poolFrames(o, pageSize));
     this.pageSize = pool.pageSize;
     this.frames = pool.frames;
     const c = this.container;
@@ -139,9 +144,9 @@ export class Vm {
       pager = this.container.get<Pager>(TOKENS.Pager, { name: given });
     } else if (given === undefined) pager = this.container.get<Pager>(TOKENS.DefaultPager);
     const what = typeof given === 'string' ? `the pager named '${given}'` : given === undefined ? 'the bound default pager' : 'pager';
-    if (!(pager instanceof Pager)) throw new InvalidArgumentError(what, pager, 'an instance of a Pager subclass');
-    if (pagersInUse.has(pager)) throw new InvalidArgumentError(what, pager, 'a pager not already serving another memory object (bind pagers in transient scope)');
-    return pager;
+    const checked = checkPager(what, pager);
+    if (pagersInUse.has(checked)) throw new InvalidArgumentError(what, checked, 'a pager not already serving another memory object (bind pagers in transient scope)');
+    return checked;
   }
 
   /**
@@ -176,14 +181,14 @@ export class Vm {
 
   /**
    * Makes `PagerClass` the default pager: memory objects created afterwards get one; objects made before
-   * keep the pager they have. The same as `vm.container.rebind(TOKENS.DefaultPager).to(PagerClass)`.
+   * keep the pager they have. The same as `vm.container.rebind(TOKENS.DefaultPager).to(PagerClass)`. A
+   * class whose constructor takes arguments needs `@inject` on each; without decorators, rebind
+   * TOKENS.DefaultPager `toDynamicValue(() => new MyPager(options))` instead.
    */
   setDefaultPager(PagerClass: Newable<Pager>): void {
     this.checkAlive();
-    if (typeof PagerClass !== 'function' || !(PagerClass.prototype instanceof Pager)) {
-      throw new InvalidArgumentError('PagerClass', PagerClass, 'a subclass of Pager');
-    }
-    this.container.rebind<Pager>(TOKENS.DefaultPager).to(PagerClass).inTransientScope();
+    const checked = checkPagerClass('PagerClass', PagerClass); // before rebind, which drops the old binding
+    this.container.rebind<Pager>(TOKENS.DefaultPager).to(checked).inTransientScope();
   }
 
   /** Subscribes to the events of every memory object of the instance; answers the function that unsubscribes. */
@@ -249,6 +254,34 @@ export class Vm {
   private checkAlive(): void {
     if (this.destroyed) throw new DestroyedError('this spinvm instance');
   }
+}
+
+/**
+ * The pool's frame count from `frames` or `poolSize`. A pool larger than this machine's memory is refused
+ * up front: `frames` is a count of pages, and `{ frames: 64 << 20 }` meant as 64 MiB would ask for 256 GiB.
+ */
+function poolFrames(o: Partial<VmOptions>, pageSize: number): number {
+  if (o.frames !== undefined && o.poolSize !== undefined) throw new InvalidArgumentError('options', o, 'frames or poolSize, not both');
+  let frames = o.frames === undefined ? 1024 : o.frames;
+  if (o.poolSize !== undefined) {
+    checkPositive('poolSize', o.poolSize);
+    frames = Math.floor(o.poolSize / pageSize);
+    if (frames < 1) throw new InvalidArgumentError('poolSize', o.poolSize, `at least one page (${pageSize} bytes)`);
+  }
+  // Only once both are valid numbers: FramePool names a bad page size or frame count itself.
+  if (Number.isSafeInteger(frames) && frames > 0 && isPageSize(pageSize) && frames * pageSize > totalmem()) {
+    const argument = o.poolSize !== undefined ? 'poolSize' : 'frames';
+    throw new InvalidArgumentError(
+      argument,
+      o.poolSize ?? frames,
+      `a pool this machine can hold: ${frames} frames × ${pageSize} bytes is ${gib(frames * pageSize)}, more than its ${gib(totalmem())} of memory (frames counts pages; give poolSize for bytes)`,
+    );
+  }
+  return frames;
+}
+
+function gib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** A dense page table for objects small enough, SPIN's hash table for the rest. */
