@@ -81,7 +81,8 @@ const cases: Case[] = [
     return [
       [`${op} at an unaligned address`, (s) => call(s, 4 * PS + 1, PS), InvalidArgumentError],
       ...NOT_INDEXES.map(([label, v]): Case => [`${op} at a ${label} address`, (s) => call(s, v, PS), InvalidArgumentError]),
-      [`${op} of a zero length`, (s) => call(s, 4 * PS, 0), InvalidArgumentError],
+      // munmap(2) refuses a length of 0 (EINVAL); mprotect and msync accept it and do nothing (item 4 of issue 11).
+      ...(op === 'unmap' ? [[`${op} of a zero length`, (s: AddressSpace) => call(s, 4 * PS, 0), InvalidArgumentError] as Case] : []),
       ...NOT_INDEXES.map(([label, v]): Case => [`${op} of a ${label} length`, (s) => call(s, 4 * PS, v), InvalidArgumentError]),
       [`${op} of a range wrapping past 2^53`, (s) => call(s, LIMIT - PS, 2 * PS), OutOfRangeError],
     ];

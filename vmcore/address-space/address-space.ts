@@ -257,8 +257,9 @@ export class AddressSpace {
    */
   protect(address: number, length: number, prot: Protection): void {
     this.checkAlive();
-    const [start, end] = this.range(address, length);
+    const [start, end] = this.range(address, length, true);
     const mask = parseProt('prot', prot);
+    if (start === end) return; // a length of 0 changes nothing and succeeds, as on Linux
     this.requireMapped(start, end);
     for (let i = this.firstEndingAfter(start); i < this.regions.length && this.regions[i]!.start < end; i++) {
       const r = this.regions[i]!;
@@ -275,23 +276,23 @@ export class AddressSpace {
 
   /**
    * msync: shared mappings of files write their dirty pages to the file and make them durable (of
-   * objects: flush them to their pager); with `invalidate`, private copies in the range are dropped so the
-   * file shows again; anonymous memory has nothing to do. Throws UnmappedRangeError (nothing done) if a
-   * page of the range is unmapped.
+   * objects: flush them to their pager); anonymous memory has nothing to do. `invalidate` is accepted and,
+   * as on Linux, never discards a private mapping's own copies: every mapping of a file already reads the
+   * file's one set of pages, so nothing stale is left to drop. A length of 0 does nothing and succeeds, as
+   * on Linux. Throws UnmappedRangeError (nothing done) if a page of the range is unmapped.
    */
   async sync(address: number, length: number, options?: SyncOptions): Promise<void> {
     this.checkAlive();
-    const [start, end] = this.range(address, length);
+    const [start, end] = this.range(address, length, true);
     const o = checkOptions<SyncOptions>('options', options, SYNC_KEYS);
     if (o.invalidate !== undefined && typeof o.invalidate !== 'boolean') throw new InvalidArgumentError('options.invalidate', o.invalidate, 'a boolean');
     if (o.async !== undefined && typeof o.async !== 'boolean') throw new InvalidArgumentError('options.async', o.async, 'a boolean');
+    if (start === end) return;
     this.requireMapped(start, end);
     const bases = new Set<Base>();
     for (let i = this.firstEndingAfter(start); i < this.regions.length && this.regions[i]!.start < end; i++) {
       const r = this.regions[i]!;
-      if (r.level instanceof Base) {
-        if (r.level.writable) bases.add(r.level);
-      } else if (r.share === 'private' && o.invalidate) this.invalidate(r, Math.max(start, r.start), Math.min(end, r.end));
+      if (r.level instanceof Base && r.level.writable) bases.add(r.level);
     }
     // Hold each base while its sync runs, so an unmap meanwhile does not close it under the sync.
     const list = [...bases];
@@ -333,7 +334,7 @@ export class AddressSpace {
         const top = r.level as Shadow;
         const at = r.page;
         page = 0;
-        if (top.owned.size === 0 && (top.hidden === undefined || top.hidden.size === 0)) {
+        if (top.owned.size === 0) {
           // The parent's top holds nothing: the parent keeps it, the child gets its own over what lies below.
           if (top.backing) top.backing.refs++;
           level = new Shadow(pages, top.backing, top.backingOffset + at, child.label('private'));
@@ -447,7 +448,7 @@ export class AddressSpace {
     const r = this.fastRegion(address, 8, PROT.READ);
     if (r !== undefined) {
       const within = address % ps;
-      const st = this.find(r.level, r.page + (address - within - r.start) / ps, false);
+      const st = this.find(r.level, r.page + (address - within - r.start) / ps);
       if (st === ZERO) return 0n;
       const obj = this.hitObject!;
       const off = this.hitPage * ps + within;
@@ -503,7 +504,7 @@ export class AddressSpace {
     let shared = 0;
     let own = 0;
     const count = (r: Region, page: number): void => {
-      if (this.find(r.level, page, false) !== PAGE) return;
+      if (this.find(r.level, page) !== PAGE) return;
       const obj = this.hitObject!;
       if (obj.isDestroyed || !obj.isResident(this.hitPage * ps, 1)) return;
       resident += ps;
@@ -551,7 +552,7 @@ export class AddressSpace {
     if ((r.prot & protFor(access)) === 0) throw new ProtectionFault(address, access, protNames(r.prot));
     const idx = r.page + Math.floor((address - r.start) / this.pageSize);
     if (access !== 'write') {
-      const st = this.find(r.level, idx, false);
+      const st = this.find(r.level, idx);
       if (st === ZERO) return undefined; // the zero page: nothing to allocate
       if (st === BUS) throw new BusError(address, access);
       return this.hitObject!.request(this.hitPage, access);
@@ -570,7 +571,7 @@ export class AddressSpace {
     const inflight = top.copying?.get(idx);
     if (inflight !== undefined) return inflight;
     const ps = this.pageSize;
-    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset, top.hidden?.has(idx) ?? false);
+    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset);
     if (st === BUS) throw new BusError(address, 'write');
     const src = this.hitObject!;
     const srcPage = this.hitPage;
@@ -618,21 +619,15 @@ export class AddressSpace {
     return (top.object ??= this.vm.createMemoryObject({ size: top.pages * this.pageSize, name: top.label }));
   }
 
-  /**
-   * Where page `idx` of `level` is read from: the first level of the chain holding it, else the base, else
-   * the zero page. `skip` passes the shadows by (a page sent back to the base by an invalidate).
-   */
-  private find(level: Level, idx: number, skip: boolean): number {
+  /** Where page `idx` of `level` is read from: the first level of the chain holding it, else the base, else the zero page. */
+  private find(level: Level, idx: number): number {
     let l: Level = level;
     for (;;) {
       if (l instanceof Shadow) {
-        if (!skip) {
-          if (l.owned.has(idx)) {
-            this.hitObject = l.object;
-            this.hitPage = idx;
-            return PAGE;
-          }
-          if (l.hidden !== undefined && l.hidden.has(idx)) skip = true;
+        if (l.owned.has(idx)) {
+          this.hitObject = l.object;
+          this.hitPage = idx;
+          return PAGE;
         }
         const below = l.backing;
         if (below === undefined) return ZERO;
@@ -661,7 +656,7 @@ export class AddressSpace {
       this.hitPage = idx;
       return PAGE;
     }
-    return this.find(l, idx, false) === BUS ? BUS : COPY;
+    return this.find(l, idx) === BUS ? BUS : COPY;
   }
 
   /** Throws the first fault of the range (no mapping, wrong rights, past end of file), page by page. */
@@ -675,7 +670,7 @@ export class AddressSpace {
       if ((r.prot & need) === 0) throw new ProtectionFault(pos, access, protNames(r.prot));
       const stop = Math.min(r.end, end);
       for (; pos < stop; pos = pos - (pos % ps) + ps) {
-        if (this.find(r.level, r.page + Math.floor((pos - r.start) / ps), false) === BUS) throw new BusError(pos, access);
+        if (this.find(r.level, r.page + Math.floor((pos - r.start) / ps)) === BUS) throw new BusError(pos, access);
       }
     }
   }
@@ -738,7 +733,7 @@ export class AddressSpace {
         if ((r.prot & need) === 0) throw new ProtectionFault(pos, access, protNames(r.prot));
         const within = pos % ps;
         const idx = r.page + (pos - within - r.start) / ps;
-        const st = write ? this.findWrite(r, idx) : this.find(r.level, idx, false);
+        const st = write ? this.findWrite(r, idx) : this.find(r.level, idx);
         if (st === BUS) throw new BusError(pos, access);
         if (st === ZERO) {
           buf.fill(0, at, at + m);
@@ -786,7 +781,7 @@ export class AddressSpace {
       const within = pos % ps;
       const idx = r.page + (pos - within - r.start) / ps;
       const m = Math.min(ps - within, end - pos);
-      const st = write ? this.findWrite(r, idx) : this.find(r.level, idx, false);
+      const st = write ? this.findWrite(r, idx) : this.find(r.level, idx);
       if (st === BUS) throw new BusError(pos, access);
       if (st === COPY) throw new AddressNotResidentError(pos, access, Math.floor(pos / ps));
       const at = pos - address;
@@ -835,7 +830,7 @@ export class AddressSpace {
     const r = this.fastRegion(address, size, PROT.READ);
     if (r !== undefined) {
       const within = address % ps;
-      const st = this.find(r.level, r.page + (address - within - r.start) / ps, false);
+      const st = this.find(r.level, r.page + (address - within - r.start) / ps);
       if (st === ZERO) return 0;
       const obj = this.hitObject!;
       const off = this.hitPage * ps + within;
@@ -1013,20 +1008,6 @@ export class AddressSpace {
     throw new AddressSpaceFullError(length);
   }
 
-  /** Sends pages `start .. end` of private region `r` back to what lies under its copies. */
-  private invalidate(r: Region, start: number, end: number): void {
-    const top = r.level as Shadow;
-    let bottom: Level | undefined = top;
-    while (bottom instanceof Shadow) bottom = bottom.backing;
-    if (bottom === undefined) return; // anonymous memory: nothing to show again
-    const ps = this.pageSize;
-    this.changed();
-    for (let idx = r.page + (start - r.start) / ps, last = r.page + (end - r.start) / ps; idx < last; idx++) {
-      top.owned.delete(idx);
-      if (top.backing instanceof Shadow) (top.hidden ??= new Set()).add(idx);
-    }
-  }
-
   /** Ends removed regions: syncs shared writable file mappings, then drops their references. */
   private async retire(removed: Region[]): Promise<void> {
     if (removed.length === 0) return;
@@ -1069,10 +1050,10 @@ export class AddressSpace {
     return `${this.name}:${kind}-${this.labels++}`;
   }
 
-  /** A page-aligned range of whole pages: `[start, end)`. */
-  private range(address: unknown, length: unknown): [number, number] {
+  /** A page-aligned range of whole pages: `[start, end)`; with `empty`, a length of 0 is allowed. */
+  private range(address: unknown, length: unknown, empty = false): [number, number] {
     const start = this.checkAligned('address', address);
-    const len = this.roundLength('length', length);
+    const len = empty && length === 0 ? 0 : this.roundLength('length', length);
     this.checkEnd(start, len);
     return [start, start + len];
   }

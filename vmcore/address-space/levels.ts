@@ -33,8 +33,6 @@ export class Shadow {
   object: MemoryObject | undefined = undefined;
   /** Pages held by this level (index in this level's page space). */
   readonly owned = new Set<number>();
-  /** Pages `sync(..., { invalidate })` sent back to the base: the levels in between are skipped for them. */
-  hidden: Set<number> | undefined = undefined;
   /** Copies into this level in flight, so two faults on one page copy it once. */
   copying: Map<number, Promise<void>> | undefined = undefined;
   refs = 1;
