@@ -1,6 +1,6 @@
 export { ResultCode, isResultCode, type PagerAnswer } from './pager/result-code.js';
 export { type Access, ACCESSES } from './pager/access.js';
-export { Pager, PAGER_BRAND, type PagerContext } from './pager/pager.js';
+export { Pager, PAGER_BRAND, type PagerAdvice, type PagerContext } from './pager/pager.js';
 export { isPager, isPagerClass, checkPagerClass } from './pager/recognise.js';
 export { definePager, type PagerMethods } from './pager/define-pager.js';
 export { BogoPager } from './pager/bogo-pager.js';

@@ -5,11 +5,13 @@ import type { Vm } from '../vm/vm.js';
 import { checkBytes, checkIndex, checkOptions, checkPositive, checkStillAttached, newBytes } from '../validate.js';
 import {
   AccessDeniedError,
+  AddressInUseError,
   AddressNotResidentError,
   AddressSpaceFullError,
   BusError,
   NoFileMapperError,
   ProtectionFault,
+  RemapError,
   SegmentationFault,
   UnmappedRangeError,
 } from './errors.js';
@@ -39,8 +41,13 @@ export interface MapOptions {
   offset?: number;
   /** A multiple of the page size. A hint (used if that range is free) unless `fixed`. */
   address?: number;
-  /** Map exactly at `address`, replacing whatever was mapped there (MAP_FIXED). */
-  fixed?: boolean;
+  /**
+   * Map exactly at `address`: `true` replaces whatever was mapped there (MAP_FIXED); `'noreplace'` fails with
+   * AddressInUseError (EEXIST) instead if anything is (MAP_FIXED_NOREPLACE).
+   */
+  fixed?: boolean | 'noreplace';
+  /** Fault every page in before answering (MAP_POPULATE); pages past the end of a file are left alone. */
+  populate?: boolean;
   /** `['read', 'write']`, `'read'`, `'none'`, a Set, or a PROT mask. */
   prot: Protection;
   /** `'shared'`: writes go to the object or file, seen by every mapping of it. `'private'`: copy-on-write. */
@@ -52,6 +59,21 @@ export interface SyncOptions {
   invalidate?: boolean;
   /** Start the write-back and resolve at once (MS_ASYNC); an error is reported by the next sync or unmap. */
   async?: boolean;
+}
+
+/**
+ * madvise's advice: `'dontneed'` drops a private mapping's pages (they read from the file, or as zeros,
+ * again); `'willneed'` faults the range in; `'sequential'`, `'random'` and `'normal'` tell the pager how
+ * the range will be read (a pager with `advise` uses it for its read-ahead).
+ */
+export type Advice = 'normal' | 'random' | 'sequential' | 'willneed' | 'dontneed';
+const ADVICES: readonly Advice[] = ['normal', 'random', 'sequential', 'willneed', 'dontneed'];
+
+export interface RemapOptions {
+  /** Let the range move to another address when it cannot grow where it is (MREMAP_MAYMOVE). Default false. */
+  move?: boolean;
+  /** Move it exactly here, replacing whatever was mapped there (MREMAP_FIXED; needs `move`). */
+  address?: number;
 }
 
 export interface AddressSpaceStat {
@@ -100,7 +122,8 @@ const PAGE = 1; // a page of `hitObject`: `hitPage`
 const BUS = 2; // past the end of the mapped file or object
 const COPY = 3; // a write that must first copy the page into the top shadow
 
-const MAP_KEYS = ['object', 'file', 'anonymous', 'length', 'offset', 'address', 'fixed', 'prot', 'share'] as const;
+const MAP_KEYS = ['object', 'file', 'anonymous', 'length', 'offset', 'address', 'fixed', 'populate', 'prot', 'share'] as const;
+const REMAP_KEYS = ['move', 'address'] as const;
 const SYNC_KEYS = ['invalidate', 'async'] as const;
 const noop = (): void => {};
 
@@ -135,6 +158,8 @@ export class AddressSpace {
   private readonly scratch = new Uint8Array(8);
   private readonly scratches: readonly Uint8Array[];
   private labels = 0;
+  /** Pages `lock` pinned, by the page's address: the object page it pinned (unlock and unmap unpin it). */
+  private readonly locked = new Map<number, { object: MemoryObject; page: number }>();
   // Out-parameters of the look-ups, so an access allocates nothing.
   private hitObject: MemoryObject | undefined = undefined;
   private hitPage = 0;
@@ -181,7 +206,8 @@ export class AddressSpace {
     const length = this.roundLength('length', o.length);
     const prot = parseProt('prot', o.prot);
     const share = checkShare(o.share);
-    if (o.fixed !== undefined && typeof o.fixed !== 'boolean') throw new InvalidArgumentError('fixed', o.fixed, 'a boolean');
+    if (o.fixed !== undefined && typeof o.fixed !== 'boolean' && o.fixed !== 'noreplace') throw new InvalidArgumentError('fixed', o.fixed, "true, false or 'noreplace'");
+    if (o.populate !== undefined && typeof o.populate !== 'boolean') throw new InvalidArgumentError('populate', o.populate, 'a boolean');
     const offset = o.offset === undefined ? 0 : this.checkAligned('offset', o.offset);
     if (o.anonymous && offset !== 0) throw new InvalidArgumentError('offset', offset, '0 (or absent) for anonymous memory');
     if (length > ADDRESS_LIMIT - offset) throw new OutOfRangeError('offset + length', offset + length, ADDRESS_LIMIT, 'past 2^53');
@@ -227,16 +253,203 @@ export class AddressSpace {
     try {
       this.checkAlive();
       start = o.fixed ? address! : this.findFree(address, length);
+      if (o.fixed === 'noreplace' && this.overlaps(start, start + length)) throw new AddressInUseError(start, length);
     } catch (err) {
       const ends: Array<Promise<unknown>> = [];
       release(level, ends);
       await Promise.allSettled(ends);
       throw err;
     }
-    const removed = o.fixed ? this.cut(start, start + length) : [];
+    const removed = o.fixed === true ? this.cut(start, start + length) : [];
     this.insert(new Region(start, start + length, prot, share, kind, level, page));
     await this.retire(removed);
+    if (o.populate) await this.populate(start, start + length);
     return start;
+  }
+
+  // ---- madvise, mincore, mlock, mremap ----
+
+  /**
+   * madvise: `'dontneed'` drops the private pages of the range (a private file mapping reads the file again,
+   * anonymous memory reads zeros; shared mappings keep their data, as on Linux), and is refused (EINVAL) over
+   * locked pages; `'willneed'` faults the range in, ignoring page-in failures as advice may; `'sequential'`,
+   * `'random'` and `'normal'` are handed to the pagers that take advice. A length of 0 does nothing.
+   * Throws UnmappedRangeError (ENOMEM, nothing done) if a page of the range is unmapped.
+   */
+  async advise(address: number, length: number, advice: Advice): Promise<void> {
+    this.checkAlive();
+    const [start, end] = this.range(address, length, true);
+    if (!ADVICES.includes(advice)) throw new InvalidArgumentError('advice', advice, `one of ${ADVICES.join(', ')}`);
+    if (start === end) return;
+    this.requireMapped(start, end);
+    const ps = this.pageSize;
+    if (advice === 'willneed') return this.populate(start, end);
+    if (advice === 'dontneed') {
+      for (let a = start; a < end; a += ps) {
+        if (this.locked.has(a)) throw new InvalidArgumentError('address', a, 'a page that is not locked: dontneed over locked pages is refused (EINVAL)');
+      }
+      this.eachRegion(start, end, (r, from, to) => {
+        if (r.share !== 'private') return;
+        const top = r.level as Shadow;
+        for (let idx = r.page + (from - r.start) / ps, last = r.page + (to - r.start) / ps; idx < last; idx++) {
+          top.owned.delete(idx);
+          if (top.backing instanceof Shadow) (top.dropped ??= new Set()).add(idx);
+        }
+      });
+      this.changed();
+      return;
+    }
+    const seen = new Set<MemoryObject>();
+    this.eachRegion(start, end, (r, from, to) => {
+      let l: Level | undefined = r.level;
+      let page = r.page + (from - r.start) / ps;
+      while (l instanceof Shadow) {
+        page += l.backingOffset;
+        l = l.backing;
+      }
+      if (l instanceof Base && !seen.has(l.object)) {
+        seen.add(l.object);
+        l.object.advise(page, (to - from) / ps, advice);
+      }
+    });
+  }
+
+  /**
+   * mincore: one byte per page of the range, 1 where the page's bytes are resident now (a page never
+   * written to anonymous memory is the zero page: 0). Throws UnmappedRangeError if a page is unmapped.
+   */
+  residency(address: number, length: number): Uint8Array {
+    this.checkAlive();
+    const [start, end] = this.range(address, length, true);
+    this.requireMapped(start, end);
+    const ps = this.pageSize;
+    const out = new Uint8Array((end - start) / ps);
+    this.eachRegion(start, end, (r, from, to) => {
+      for (let a = from; a < to; a += ps) {
+        if (this.find(r.level, r.page + (a - r.start) / ps) !== PAGE) continue;
+        const obj = this.hitObject!;
+        if (!obj.isDestroyed && obj.isResident(this.hitPage * ps, 1)) out[(a - start) / ps] = 1;
+      }
+    });
+    return out;
+  }
+
+  /**
+   * mlock: faults every page of the range in and pins it, so it is never reclaimed until `unlock` or
+   * `unmap`. A writable private page is copied first, as Linux's mlock does, so the pinned page is the one
+   * writes go to. Locks do not nest (locking a locked page does nothing) and are not inherited by a fork.
+   * Pinning more than the pool can spare fails with OutOfMemoryError, and the pages this call locked are
+   * unlocked again. Throws UnmappedRangeError if a page of the range is unmapped.
+   */
+  async lock(address: number, length: number): Promise<void> {
+    this.checkAlive();
+    const [start, end] = this.range(address, length, true);
+    this.requireMapped(start, end);
+    const ps = this.pageSize;
+    const mine: number[] = [];
+    try {
+      for (let a = start; a < end; a += ps) {
+        if (this.locked.has(a)) continue;
+        for (let round = 1; ; round++) {
+          this.checkAlive();
+          const r = this.lookup(a);
+          if (r === undefined) throw new UnmappedRangeError(start, end - start, a);
+          const idx = r.page + (a - r.start) / ps;
+          const st = r.share === 'private' && r.prot & PROT.WRITE ? this.findWrite(r, idx) : this.find(r.level, idx);
+          if (st === ZERO || st === BUS) break; // the zero page is always there; past the end there is nothing
+          if (st === COPY) {
+            await this.copyUp(r.level as Shadow, idx, a);
+            continue;
+          }
+          const object = this.hitObject!;
+          const page = this.hitPage;
+          try {
+            await object.pin(page);
+          } catch (err) {
+            if (err instanceof DestroyedError && round < MAX_ROUNDS) continue;
+            throw err;
+          }
+          if (this.locked.has(a) || this.destroyed) object.unpin(page); // locked meanwhile, or the space is gone
+          else {
+            this.locked.set(a, { object, page });
+            mine.push(a);
+          }
+          break;
+        }
+      }
+    } catch (err) {
+      for (const a of mine) this.unlockPage(a);
+      throw err;
+    }
+  }
+
+  /** munlock: the locked pages of the range may be reclaimed again. Throws UnmappedRangeError if a page is unmapped. */
+  unlock(address: number, length: number): void {
+    this.checkAlive();
+    const [start, end] = this.range(address, length, true);
+    this.requireMapped(start, end);
+    this.unlockRange(start, end);
+  }
+
+  /**
+   * mremap: resizes the mapping at `address .. address + oldLength` (which must lie within one mapping) to
+   * `newLength`. Shrinking unmaps the tail. Growing keeps the address when the pages after it are free;
+   * otherwise, with `move`, the mapping moves to a free range (or to `address` given in the options,
+   * replacing what was there) with its pages, contents and locks, and the old range is unmapped; without
+   * `move` it fails with RemapError (ENOMEM). Resolves to the mapping's address.
+   */
+  async remap(address: number, oldLength: number, newLength: number, options?: RemapOptions): Promise<number> {
+    this.checkAlive();
+    const [start, end] = this.range(address, oldLength);
+    const length = this.roundLength('newLength', newLength);
+    const o = checkOptions<RemapOptions>('options', options, REMAP_KEYS);
+    if (o.move !== undefined && typeof o.move !== 'boolean') throw new InvalidArgumentError('options.move', o.move, 'a boolean');
+    let target: number | undefined;
+    if (o.address !== undefined) {
+      if (!o.move) throw new InvalidArgumentError('options.address', o.address, 'absent unless move is true (MREMAP_FIXED needs MREMAP_MAYMOVE)');
+      target = this.checkAligned('options.address', o.address);
+      if (target < this.pageSize) throw new InvalidArgumentError('options.address', target, `at least ${this.pageSize}: page 0 is never mapped`);
+      this.checkEnd(target, length);
+      if (target < end && start < target + length) throw new InvalidArgumentError('options.address', target, 'a range that does not overlap the one moved (EINVAL)');
+    }
+    this.requireMapped(start, end);
+    const i = this.firstEndingAfter(start);
+    const r = this.regions[i]!;
+    if (r.end < end) throw new InvalidArgumentError('address', address, 'a range within one mapping (EFAULT)');
+    if (r.share === 'shared' && r.level instanceof Shadow && length > end - start && r.level.object !== undefined) {
+      throw new RemapError(start, 'shared anonymous memory that has been written cannot grow');
+    }
+    if (target === undefined && length <= end - start) {
+      if (length < end - start) await this.retire(this.cut(start + length, end));
+      return start;
+    }
+    const grow = length - (end - start);
+    if (target === undefined && end === r.end && this.free(end, end + grow)) {
+      this.splitAt(start);
+      const piece = this.regions[this.firstEndingAfter(start)]!;
+      this.growRegion(piece, end + grow);
+      return start;
+    }
+    if (!o.move) throw new RemapError(start, `the ${grow} bytes after it are not free, and move is not allowed`);
+    const to = target ?? this.findFree(undefined, length);
+    // Take the range out without releasing its levels, then put the same pieces back at `to`.
+    const moving = this.cut(start, end);
+    const removed = target !== undefined ? this.cut(to, to + length) : [];
+    for (const piece of moving) {
+      piece.start += to - start;
+      piece.end += to - start;
+      this.insert(piece);
+    }
+    this.growRegion(moving[moving.length - 1]!, to + length);
+    const retiring = this.retire(removed); // unlocks what it replaced at once, before the moved locks land there
+    for (const [a, lock] of [...this.locked]) {
+      if (a >= start && a < end) {
+        this.locked.delete(a);
+        this.locked.set(a + to - start, lock);
+      }
+    }
+    await retiring;
+    return to;
   }
 
   /**
@@ -334,7 +547,7 @@ export class AddressSpace {
         const top = r.level as Shadow;
         const at = r.page;
         page = 0;
-        if (top.owned.size === 0) {
+        if (top.owned.size === 0 && (top.dropped === undefined || top.dropped.size === 0)) {
           // The parent's top holds nothing: the parent keeps it, the child gets its own over what lies below.
           if (top.backing) top.backing.refs++;
           level = new Shadow(pages, top.backing, top.backingOffset + at, child.label('private'));
@@ -571,7 +784,7 @@ export class AddressSpace {
     const inflight = top.copying?.get(idx);
     if (inflight !== undefined) return inflight;
     const ps = this.pageSize;
-    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset);
+    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset, top.dropped?.has(idx) ?? false);
     if (st === BUS) throw new BusError(address, 'write');
     const src = this.hitObject!;
     const srcPage = this.hitPage;
@@ -619,15 +832,21 @@ export class AddressSpace {
     return (top.object ??= this.vm.createMemoryObject({ size: top.pages * this.pageSize, name: top.label }));
   }
 
-  /** Where page `idx` of `level` is read from: the first level of the chain holding it, else the base, else the zero page. */
-  private find(level: Level, idx: number): number {
+  /**
+   * Where page `idx` of `level` is read from: the first level of the chain holding it, else the base, else
+   * the zero page. `skip` passes the shadows by (a page `advise(..., 'dontneed')` dropped).
+   */
+  private find(level: Level, idx: number, skip = false): number {
     let l: Level = level;
     for (;;) {
       if (l instanceof Shadow) {
-        if (l.owned.has(idx)) {
-          this.hitObject = l.object;
-          this.hitPage = idx;
-          return PAGE;
+        if (!skip) {
+          if (l.owned.has(idx)) {
+            this.hitObject = l.object;
+            this.hitPage = idx;
+            return PAGE;
+          }
+          if (l.dropped !== undefined && l.dropped.has(idx)) skip = true; // dontneed: straight to the bottom
         }
         const below = l.backing;
         if (below === undefined) return ZERO;
@@ -1008,9 +1227,69 @@ export class AddressSpace {
     throw new AddressSpaceFullError(length);
   }
 
-  /** Ends removed regions: syncs shared writable file mappings, then drops their references. */
+  /** Calls `fn` with each region meeting `start .. end` and the part of it inside (the range is mapped). */
+  private eachRegion(start: number, end: number, fn: (r: Region, from: number, to: number) => void): void {
+    for (let i = this.firstEndingAfter(start); i < this.regions.length && this.regions[i]!.start < end; i++) {
+      const r = this.regions[i]!;
+      fn(r, Math.max(start, r.start), Math.min(end, r.end));
+    }
+  }
+
+  /** Whether any page of `start .. end` is mapped. */
+  private overlaps(start: number, end: number): boolean {
+    const r = this.regions[this.firstEndingAfter(start)];
+    return r !== undefined && r.start < end;
+  }
+
+  /** Whether `start .. end` is free and inside the address space (page 0 is never mapped). */
+  private free(start: number, end: number): boolean {
+    return start >= this.pageSize && end <= ADDRESS_LIMIT && !this.overlaps(start, end);
+  }
+
+  /** Faults the pages of `start .. end` in for reading, as MAP_POPULATE and willneed do; failures are only advice's. */
+  private async populate(start: number, end: number): Promise<void> {
+    const ps = this.pageSize;
+    for (let a = start; a < end; a += ps) {
+      const r = this.lookup(a);
+      if (r === undefined || this.destroyed) return; // unmapped meanwhile
+      if (this.find(r.level, r.page + (a - r.start) / ps) !== PAGE) continue;
+      try {
+        await this.hitObject!.request(this.hitPage, 'read');
+      } catch {
+        // A page that cannot come in now faults again when touched, and reports its error then.
+      }
+    }
+  }
+
+  /** Extends `r` (the last piece of a mapping) to end at `end`; a private chain gets a larger top shadow over the old one. */
+  private growRegion(r: Region, end: number): void {
+    const ps = this.pageSize;
+    const need = r.page + (end - r.start) / ps;
+    const l = r.level;
+    if (l instanceof Shadow && need > l.pages) {
+      if (r.share === 'shared') l.pages = need; // unwritten shared anonymous memory: its object is not made yet
+      else r.level = new Shadow(need, l, 0, this.label('private')); // takes over r's reference to the old top
+    }
+    r.end = end;
+    this.changed();
+  }
+
+  private unlockRange(start: number, end: number): void {
+    if (this.locked.size === 0) return;
+    for (const a of [...this.locked.keys()]) if (a >= start && a < end) this.unlockPage(a);
+  }
+
+  private unlockPage(address: number): void {
+    const lock = this.locked.get(address);
+    if (lock === undefined) return;
+    this.locked.delete(address);
+    if (!lock.object.isDestroyed) lock.object.unpin(lock.page);
+  }
+
+  /** Ends removed regions: unlocks their pages, syncs shared writable file mappings, then drops their references. */
   private async retire(removed: Region[]): Promise<void> {
     if (removed.length === 0) return;
+    for (const r of removed) this.unlockRange(r.start, r.end);
     const bases = new Set<Base>();
     for (const r of removed) if (r.level instanceof Base && r.level.file !== undefined && r.level.writable) bases.add(r.level);
     const failures: unknown[] = [];

@@ -84,3 +84,19 @@ export class NoFileMapperError extends SpinVmError {
     super(`cannot map ${JSON.stringify(path)}: no FileMapper is bound (bind FILE_MAPPER in vm.container, e.g. with the file pager)`);
   }
 }
+
+/** `map({ fixed: 'noreplace' })` over a range that is already mapped (MAP_FIXED_NOREPLACE's EEXIST). */
+export class AddressInUseError extends SpinVmError {
+  override readonly code = 'EEXIST';
+  constructor(readonly address: number, readonly length: number) {
+    super(`0x${address.toString(16)} .. 0x${(address + length).toString(16)} overlaps a mapping, and fixed: 'noreplace' replaces nothing (EEXIST)`);
+  }
+}
+
+/** `remap` cannot grow a range where it is, and was not allowed to move it (mremap's ENOMEM without MREMAP_MAYMOVE). */
+export class RemapError extends SpinVmError {
+  override readonly code = 'ENOMEM';
+  constructor(readonly address: number, detail: string) {
+    super(`remap of 0x${address.toString(16)}: ${detail}`);
+  }
+}

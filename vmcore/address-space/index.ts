@@ -4,6 +4,8 @@ export {
   createAddressSpace,
   ADDRESS_LIMIT,
   type AddressSpaceStat,
+  type Advice,
+  type RemapOptions,
   type MapOptions,
   type MappingInfo,
   type MappingKind,
@@ -12,11 +14,13 @@ export {
 } from './address-space.js';
 export {
   AccessDeniedError,
+  AddressInUseError,
   AddressNotResidentError,
   AddressSpaceFullError,
   BusError,
   MemoryFault,
   NoFileMapperError,
+  RemapError,
   ProtectionFault,
   SegmentationFault,
   UnmappedRangeError,

@@ -33,12 +33,18 @@ export class Shadow {
   object: MemoryObject | undefined = undefined;
   /** Pages held by this level (index in this level's page space). */
   readonly owned = new Set<number>();
+  /**
+   * Pages `advise(..., 'dontneed')` dropped from this (top) level: they read from the bottom of the chain
+   * again (the file, or zeros), skipping the frozen levels in between, as a fresh fault would on Linux.
+   */
+  dropped: Set<number> | undefined = undefined;
   /** Copies into this level in flight, so two faults on one page copy it once. */
   copying: Map<number, Promise<void>> | undefined = undefined;
   refs = 1;
   dead = false;
   constructor(
-    readonly pages: number,
+    /** This level's size in pages (grown by `remap` only while no object is made for it). */
+    public pages: number,
     readonly backing: Level | undefined,
     /** Page `i` of this level lies over page `i + backingOffset` of the backing. */
     readonly backingOffset: number,

@@ -4,7 +4,7 @@ import type { EventHub, EventName, Listener, VmEvents } from '../events.js';
 import { FrameFlag, type FramePool } from '../frames/frame-pool.js';
 import { EvictOutcome, type FrameOwner, type PageQueue } from '../page-queue/page-queue.js';
 import { checkAccess, type Access } from '../pager/access.js';
-import type { Pager } from '../pager/pager.js';
+import type { Pager, PagerAdvice } from '../pager/pager.js';
 import { isResultCode, ResultCode, type PagerAnswer } from '../pager/result-code.js';
 import { Deferred, isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import { checkBytes, checkIndex, checkSpan, checkStillAttached, newBytes } from '../validate.js';
@@ -387,6 +387,19 @@ export class MemoryObject implements FrameOwner {
       pageOuts: this.pageOuts,
       evictions: this.evictions,
     };
+  }
+
+  /**
+   * @internal madvise's hint for pages `first .. first + count`, passed to a pager that takes advice
+   * (`advise`, optional); a pager's failure to take it is ignored, as advice may be.
+   */
+  advise(first: number, count: number, advice: string): void {
+    if (this.destroyed || typeof this.pager.advise !== 'function') return;
+    try {
+      this.pager.advise(first, count, advice as PagerAdvice);
+    } catch {
+      // Advice is never an error of the caller's.
+    }
   }
 
   /** Subscribes to this object's events; answers the function that unsubscribes. */

@@ -14,6 +14,9 @@ export interface PagerContext {
   readonly name: string;
 }
 
+/** The advice an address space passes on to pagers (see `Pager.advise`). */
+export type PagerAdvice = 'normal' | 'random' | 'sequential';
+
 /**
  * The brand every pager carries: a `Symbol.for` key, the same in every copy of spinvm a process loads, so a
  * pager whose package brought its own copy (a `file:` link, `npm link`) is still recognised as one.
@@ -83,6 +86,12 @@ export abstract class Pager {
     });
     return pending ? pending.then(() => codes) : codes;
   }
+
+  /**
+   * Optional: how pages `first .. first + count` will be read, from an address space's `advise`
+   * (madvise's sequential, random or normal). A pager that reads ahead can size its runs by it.
+   */
+  advise?(first: number, count: number, advice: PagerAdvice): void;
 
   /** Throws a FrameSizeError unless `frame` is a Uint8Array of exactly one page. */
   protected checkFrame(frame: unknown): asserts frame is Uint8Array {
