@@ -18,14 +18,17 @@ interface PendingOp {
  *
  * Bytes past end of file, or past `limitBytes` when given, read as zeros: after a short read the rest of the
  * requested pages in `dest` is zeroed, so no stale frame contents leak into a page. A write with `limitBytes`
- * (the mapped object's size) writes only the bytes below it, so paging out the object's partial last page
+ * (the mapped size) writes only the bytes below it, so paging out the object's partial last page
  * neither extends the file nor overwrites file bytes beyond the object; without it, whole pages are written.
  *
  * Ordering rules:
  * - Async calls conflict when their byte ranges overlap and at least one writes (truncate covers
- *   [newSize, end), size() and sync() read the whole file). A call waits for every conflicting call issued
- *   before it, then runs; calls that do not conflict run concurrently. So overlapping calls take effect in
- *   the order they were issued, and sync() covers every write issued before it.
+ *   [newSize, end), size() reads the whole file). A call waits for every conflicting call issued before it,
+ *   then runs; calls that do not conflict run concurrently. So overlapping calls take effect in the order
+ *   they were issued.
+ * - sync() waits for every write and truncate issued before it, so the fsync covers them; nothing issued
+ *   after it waits for it or conflicts with it (a later write need not be durable yet; the next sync covers
+ *   it). So an fsync in flight never makes a page-out, or another sync, fail or wait.
  * - Sync calls never wait. One that conflicts with an async call still in flight (issued and not settled)
  *   throws AccessorBusyError (EBUSY) and does nothing; one that does not conflict runs at once. A pager that
  *   mixes both checks `isBusy()` first, or awaits `idle()`.
@@ -36,6 +39,7 @@ export class Accessor {
   private readonly pending = new Set<PendingOp>();
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  private readonly probe = new Uint8Array(1);
 
   constructor(handle: FileHandle, pageSize: number) {
     if (typeof handle !== 'object' || handle === null || typeof (handle as FileHandle).readSync !== 'function') {
@@ -98,6 +102,19 @@ export class Accessor {
     return want === 0 ? 0 : this.current.writeSync(src, start, 0, want);
   }
 
+  /**
+   * True when the file holds at least `end` bytes now (`end` > 0): a one-byte pread at `end - 1`, which
+   * allocates nothing and costs less than an fstat (~1.0 µs against ~1.6 µs for fstatSync, which also
+   * allocates a Stats object).
+   */
+  holdsSync(end: number): boolean {
+    this.checkOpen('read');
+    checkIndex('end', end);
+    if (end === 0) return true;
+    if (this.pending.size !== 0) this.refuseConflict('read', end - 1, end, false);
+    return this.current.readSync(this.probe, end - 1, 0, 1) === 1;
+  }
+
   /** The file's size; throws AccessorBusyError while an async write or truncate is in flight. */
   sizeSync(): number {
     this.checkOpen('size');
@@ -139,10 +156,10 @@ export class Accessor {
     return this.schedule(size, Infinity, true, () => this.current.truncate(size));
   }
 
-  /** fsync, after every write issued before it. */
+  /** fsync, after every write issued before it; later calls neither wait for it nor conflict with it. */
   async sync(): Promise<void> {
     this.checkOpen('sync');
-    return this.schedule(0, Infinity, false, () => this.current.sync());
+    return this.schedule(0, Infinity, false, () => this.current.sync(), false);
   }
 
   // ---- coordination -------------------------------------------------------------------------------------
@@ -186,13 +203,18 @@ export class Accessor {
 
   // ---- internals ----------------------------------------------------------------------------------------
 
-  private schedule<T>(start: number, end: number, write: boolean, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` after the conflicting calls in flight over [start, end). With `ordersLater` false the call is
+   * still pending (idle() and close() wait for it) but holds an empty range, so no later call conflicts with it.
+   */
+  private schedule<T>(start: number, end: number, write: boolean, run: () => Promise<T>, ordersLater = true): Promise<T> {
     let waits: Promise<void>[] | undefined;
     if (this.pending.size !== 0 && end > start) {
       for (const op of this.pending) if (op.start < end && start < op.end && (write || op.write)) (waits ??= []).push(op.done);
     }
     let settle!: () => void;
-    const op: PendingOp = { start, end, write, done: new Promise<void>((resolve) => (settle = resolve)) };
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const op: PendingOp = ordersLater ? { start, end, write, done } : { start: 0, end: 0, write: false, done };
     this.pending.add(op);
     const result = waits === undefined ? run() : Promise.all(waits).then(run);
     const finish = (): void => {

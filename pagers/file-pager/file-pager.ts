@@ -34,7 +34,7 @@ export class FilePager extends Pager {
 
   /**
    * @param accessor  the file's shared accessor (one per file, from the registry)
-   * @param limit     the mapped object's size: no read or write goes past it
+   * @param limit     the mapped size (the object may end past it, on a page boundary): no file read or write goes past it
    * @param fileSize  the file's size when mapped: pages below it that read short mean the file shrank
    * @param writable  whether dirty pages may be written back
    */
@@ -64,8 +64,19 @@ export class FilePager extends Pager {
     const sequential = page === this.nextExpected;
     this.nextExpected = page + 1;
     if (page >= this.raFirst && page < this.raFirst + this.raCount) {
-      const at = (page - this.raFirst) * ps;
-      frame.set(this.readAhead!.subarray(at, at + ps));
+      // The file may have shrunk since the run was read; a direct read would see it, so a hit must too. One
+      // 1-byte pread proves the file still holds the page's bytes: ~1.0 µs, no allocation (fstatSync costs
+      // ~1.6 µs and allocates a Stats). That is near the 4 KiB pread it replaces (~1.3 µs): a scan of cached
+      // 4 KiB pages went from ~1.4 to ~2.6 µs a page. Read-ahead still pays where a read costs more than a
+      // probe (larger pages, storage not in the OS cache: one 64-page request instead of 64).
+      const need = Math.min((page + 1) * ps, this.fileSize, this.limit);
+      if (need <= page * ps || this.accessor.holdsSync(need)) {
+        const at = (page - this.raFirst) * ps;
+        frame.set(this.readAhead!.subarray(at, at + ps));
+        return ResultCode.Success;
+      }
+      this.raCount = 0; // shrunk: read the page itself, which fails with MappedFileTruncatedError
+      this.readRun(page, 1, frame);
       return ResultCode.Success;
     }
     this.window = sequential ? Math.min(this.window * 2, MAX_READ_AHEAD_PAGES) : 1;
@@ -75,9 +86,9 @@ export class FilePager extends Pager {
       return ResultCode.Success;
     }
     const buf = (this.readAhead ??= new Uint8Array(MAX_READ_AHEAD_PAGES * ps));
-    this.readRun(page, count, buf);
+    this.raCount = 0; // buf is overwritten now: nothing of the old window may be served from it
+    this.raCount = this.readRun(page, count, buf);
     this.raFirst = page;
-    this.raCount = count;
     frame.set(buf.subarray(0, ps));
     return ResultCode.Success;
   }
@@ -108,18 +119,22 @@ export class FilePager extends Pager {
     return codes;
   }
 
-  private readRun(page: number, count: number, dest: Uint8Array): void {
+  /**
+   * Reads a run; answers how many of its leading pages came whole. Bytes the file had when mapped must
+   * still be there (past that, zeros are the mapping's own): if the first page is short it throws
+   * MappedFileTruncatedError; if a later one is, the fault is still served and the run ends before it.
+   */
+  private readRun(page: number, count: number, dest: Uint8Array): number {
     const ps = this.context.pageSize;
     const got = this.accessor.readPagesSync(page, count, dest, this.limit);
     this.reads++;
     this.pagesRead += count;
-    // Bytes the file had when mapped must still be there; past that, zeros are the mapping's own.
     const start = page * ps;
     const expected = Math.max(0, Math.min(start + count * ps, this.fileSize, this.limit) - start);
-    if (got < expected) {
-      const shortPage = page + Math.floor(got / ps);
-      throw new MappedFileTruncatedError(this.accessor.path, shortPage, this.fileSize, start + got);
-    }
+    if (got >= expected) return count;
+    const whole = Math.floor(got / ps);
+    if (whole === 0) throw new MappedFileTruncatedError(this.accessor.path, page, this.fileSize, start + got);
+    return whole;
   }
 
   private writeRun(page: number, count: number, src: Uint8Array): ResultCode {

@@ -7,11 +7,20 @@ import type { FilePager } from './file-pager.js';
 
 /** What every mapping of one file shares: one memory object (one set of pages) and one lease on the file. */
 export interface SharedFile {
+  /** Covers `size` rounded up to whole pages: the rest of the last page is memory, never written to the file. */
   readonly object: MemoryObject;
   readonly pager: FilePager;
   readonly lease: FileLease;
+  /** The mapped size in bytes. */
+  readonly size: number;
+  /** What `lease.shared` holds for it: only the holder of this may remove it (never a successor's). */
+  readonly slot: object;
   /** Open mappings of the file in this instance; the last close destroys the object and releases the lease. */
   mappings: number;
+  /** Set once the last mapping closed or the instance shut down: no mapping may join it any more. */
+  dead: boolean;
+  /** Cancels the instance's shutdown hooks for this file. */
+  cancelShutdown: () => void;
 }
 
 /**
@@ -37,9 +46,9 @@ export class MappedFile {
     return this.shared.object;
   }
 
-  /** The mapped size in bytes. */
+  /** The mapped size in bytes (the object may be larger: it ends on a page boundary). */
   get size(): number {
-    return this.shared.object.size;
+    return this.shared.size;
   }
 
   get isClosed(): boolean {
