@@ -1,5 +1,6 @@
+import { MAX_FLUSH_RUN } from '../../vmcore/memory-object/memory-object.js';
 import { ResultCode } from '../../vmcore/pager/result-code.js';
-import { ConformanceFailure, GuardedFrame, Subject, codeName, expectCode, message, pagesWithin, patternPage, sameBytes } from './harness.js';
+import { ConformanceFailure, GuardedFrame, Subject, codeName, expectCode, markPage, pagesWithin, patternPage, sameBytes, stampPage } from './harness.js';
 import { FAR_PAGES, type CheckedTarget } from './target.js';
 
 /** One check of the contract: a plain async function, wrapped by definePagerConformance or run directly. */
@@ -8,7 +9,11 @@ export interface ConformanceCheck {
   id: string;
   /** 1: the pager alone; 2: the pager inside spinvm. */
   level: 1 | 2;
+  /** The page size it runs at. */
+  pageSize: number;
   title: string;
+  /** Most milliseconds it may take (the test's timeout). */
+  timeout: number;
   /** Why the check does not apply to this pager (from its declared capabilities); undefined when it does. */
   skip: string | undefined;
   /** Resolves when the pager passes; rejects with a ConformanceFailure (or the pager's own error) when not. */
@@ -33,7 +38,7 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
   const ps = t.pageSize;
   const pageCount = c.maxPages;
   const far = pagesWithin([0, 1, 2, 7, 1000, 2 ** 20 + 1, ...FAR_PAGES, pageCount - 1], pageCount);
-  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({ id, level: 1, title, skip, run });
+  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({ id, level: 1, pageSize: ps, title, skip, run, timeout: 0 });
 
   return [
     check('init-destroy', 'init and destroy: a fresh pager takes a context and is destroyed cleanly', undefined, async () => {
@@ -113,21 +118,143 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
         for (const first of pagesWithin([20, 2 ** 32 - 2], pageCount - 3)) {
           const pages = [first, first + 1, first + 2, first + 3];
           for (const page of pages) await s.read(page);
-          const frames = pages.map((page) => patternPage(ps, page * 5 + 3));
-          const what = `pageOutRun(${first}, 4 frames)`;
-          let answer: unknown;
-          try {
-            answer = await s.pager.pageOutRun(first, frames);
-          } catch (err) {
-            throw new ConformanceFailure(`${what} threw: ${message(err)}`, { cause: err });
-          }
-          if (!Array.isArray(answer) || answer.length !== 4) throw new ConformanceFailure(`${what} answered ${codeName(answer)}, expected an array of 4 ResultCodes`);
-          answer.forEach((code, i) => expectCode(`${what}, page ${first + i}`, code as ResultCode, ResultCode.Success));
-          for (const f of frames) f.fill(0x3c);
-          for (const page of pages) sameBytes(await s.read(page), patternPage(ps, page * 5 + 3), `page ${page} after ${what}`);
+          await s.pageOutRun(first, pages.map((page) => patternPage(ps, page * 5 + 3)));
+          for (const page of pages) sameBytes(await s.read(page), patternPage(ps, page * 5 + 3), `page ${page} after pageOutRun(${first}, 4 frames)`);
         }
       });
     }),
+
+    check(
+      'long-runs',
+      `full-length runs: pageOutRun of ${MAX_FLUSH_RUN} pages (the most a flush hands over at once) and longer writes every page where it belongs`,
+      c.pageOut ? undefined : 'page-out is declared absent',
+      async () => {
+        await withSubject(t, 'long-runs', async (s) => {
+          const all: Array<[number, number]> = [
+            [100, MAX_FLUSH_RUN],
+            [300, MAX_FLUSH_RUN + 1],
+            [2 ** 20 - MAX_FLUSH_RUN, 2 * MAX_FLUSH_RUN + 3],
+            [2 ** 32 - MAX_FLUSH_RUN, MAX_FLUSH_RUN],
+          ];
+          const runs = all.filter(([first, n]) => first + n < pageCount);
+          if (runs.length === 0) runs.push([1, Math.min(MAX_FLUSH_RUN, pageCount - 2)]);
+          for (const [first, n] of runs) {
+            const pages = Array.from({ length: n }, (_, i) => first + i);
+            for (const page of pages) await s.read(page);
+            await s.pageOutRun(first, pages.map((page) => stampPage(ps, page, 1)));
+            for (const page of pages) await s.expect(page, stampPage(ps, page, 1), `page ${page} (frame ${page - first + 1} of ${n}) after pageOutRun(${first}, ${n} frames)`);
+            for (const page of [first - 1, first + n]) sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, just outside pageOutRun(${first}, ${n} frames)`);
+          }
+        });
+      },
+    ),
+
+    check(
+      'many-pages',
+      `thousands of pages in one pager: ${manyPages(pageCount).length} pages spread over the object (past 2^16 and 2^20${pageCount > 2 ** 32 ? ', near 2^32' : ''}) each ${c.pageOut ? 'come back as written' : 'read as declared'}, neighbours untouched`,
+      undefined,
+      async () => {
+        await withSubject(t, 'many-pages', async (s) => {
+          const pages = manyPages(pageCount);
+          const expected = (page: number): Uint8Array => (c.pageOut ? markPage(ps, page, 7) : s.initial(page));
+          const BATCH = 64; // at once, as spinvm's faults come: an asynchronous pager is not called 10 000 times in turn
+          const inBatches = async (list: number[], body: (page: number) => Promise<void>): Promise<void> => {
+            for (let i = 0; i < list.length; i += BATCH) await Promise.all(list.slice(i, i + BATCH).map(body));
+          };
+          if (c.pageOut) {
+            await inBatches(pages, async (page) => {
+              await s.read(page);
+              await s.write(page, expected(page));
+            });
+          }
+          // Read back in another order: every page, then every never-written neighbour.
+          const order = [...pages].sort((a, b) => (a % 1009) - (b % 1009) || b - a);
+          await inBatches(order, async (page) => {
+            sameBytes(await s.read(page), expected(page), `page ${page}, one of ${pages.length}${c.pageOut ? ' written' : ''} (read back after all of them)`);
+          });
+          const set = new Set(pages);
+          const neighbours = pagesWithin(pages.filter((_, i) => i % 13 === 0).flatMap((p) => [p - 1, p + 1]), pageCount).filter((p) => !set.has(p));
+          await inBatches(neighbours, async (page) => {
+            sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, between ${pages.length} written ones`);
+          });
+        });
+      },
+    ),
+
+    check(
+      'rewrite-initial',
+      `rewrites to nothing new: a written page rewritten to all zeros${c.zeroFill ? '' : ' and to its initial contents'} reads back so (also after a clean page-out), and can be written again`,
+      c.pageOut ? undefined : 'page-out is declared absent',
+      async () => {
+        await withSubject(t, 'rewrite-initial', async (s) => {
+          const zeros = new Uint8Array(ps);
+          for (const page of pagesWithin([3, 2 ** 16 + 1, 2 ** 20 + 3, 2 ** 32 + 1], pageCount)) {
+            const data = patternPage(ps, page * 7 + 1);
+            await s.read(page);
+            await s.write(page, data);
+            await s.expect(page, data, `page ${page} after it was written`);
+            await s.read(page);
+            await s.write(page, zeros);
+            await s.expect(page, zeros, `page ${page} after it was rewritten to all zeros`);
+            await s.expect(page, zeros, `page ${page}, rewritten to all zeros, after a clean page-out`);
+            const again = patternPage(ps, page * 7 + 2);
+            await s.read(page);
+            await s.write(page, again);
+            await s.expect(page, again, `page ${page} written again after all zeros`);
+            await s.read(page);
+            await s.write(page, s.initial(page));
+            await s.expect(page, s.initial(page), `page ${page} after it was rewritten to its initial contents${c.zeroFill ? ' (zeros)' : ''}`);
+          }
+          // A page of zeros but one byte: not the same as zeros.
+          const page = 5;
+          const almost = new Uint8Array(ps);
+          almost[ps - 1] = 1;
+          await s.read(page);
+          await s.write(page, patternPage(ps, 55));
+          await s.read(page);
+          await s.write(page, almost);
+          await s.expect(page, almost, `page ${page} after it was rewritten to zeros but its last byte`);
+        });
+      },
+    ),
+
+    check(
+      'shared-contents',
+      'pages with identical contents stay independent: equal pages written apart, then one rewritten (wholly, then by one byte), the others unchanged',
+      c.pageOut ? undefined : 'page-out is declared absent',
+      async () => {
+        await withSubject(t, 'shared-contents', async (s) => {
+          const pages = pagesWithin([10, 11, 40, 2 ** 20 + 7, 2 ** 32], pageCount);
+          const [a, b, ...rest] = pages as [number, number, ...number[]];
+          const shared = patternPage(ps, 4242);
+          const other = patternPage(ps, 4343);
+          const oneByte = shared.slice();
+          oneByte[ps >> 1] ^= 0x80;
+          const now = new Map<number, Uint8Array>();
+          const write = async (page: number, bytes: Uint8Array): Promise<void> => {
+            await s.read(page);
+            await s.write(page, bytes);
+            now.set(page, bytes);
+          };
+          const all = async (after: string): Promise<void> => {
+            for (const page of pages) await s.expect(page, now.get(page)!, `page ${page} after ${after}`);
+          };
+          for (const page of pages) await write(page, shared);
+          await all(`pages ${pages.join(', ')} were written with the same contents`);
+          await write(a, other);
+          await all(`page ${a} was rewritten (the others keep the contents it had)`);
+          await write(b, oneByte);
+          await all(`page ${b} was rewritten with one byte changed`);
+          await write(a, shared);
+          await all(`page ${a} was written back to the shared contents`);
+          if (rest.length > 0) {
+            await write(rest[0]!, other);
+            await write(rest[0]!, oneByte);
+            await all(`page ${rest[0]} was rewritten twice, to the contents of pages ${a} and then ${b}`);
+          }
+        });
+      },
+    ),
 
     check('already-paged', 'AlreadyPagedIn for a page in memory, AlreadyPagedOut for a page already out', c.tracksState ? undefined : 'the pager does not declare tracksState', async () => {
       await withSubject(t, 'already-paged', async (s) => {
@@ -186,7 +313,7 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
       });
     }),
 
-    check('destroyed', 'PagerDestroyed from page-in and page-out after destroy', undefined, async () => {
+    check('destroyed', 'PagerDestroyed from page-in and page-out after destroy', c.answersDestroyed ? undefined : 'the pager does not declare answersDestroyed (spinvm asks nothing of a destroyed pager)', async () => {
       const s = await Subject.make(t, 'destroyed');
       try {
         await s.read(0);
@@ -201,7 +328,7 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
       expectCode('pageOut(0) after destroy()', await s.pageOut(0, new Uint8Array(ps), true), ResultCode.PagerDestroyed);
     }),
 
-    check('frame-size', 'a frame that is not exactly one page is refused (thrown, rejected or a failure code)', c.checksFrames ? undefined : 'the pager declares checksFrames: false', async () => {
+    check('frame-size', 'a frame that is not exactly one page is refused (thrown, rejected or a failure code)', c.checksFrames ? undefined : 'the pager does not declare checksFrames (spinvm only hands a pager whole pages)', async () => {
       await withSubject(t, 'frame-size', async (s) => {
         const refused = async (what: string, call: () => unknown): Promise<void> => {
           const outcome = await s.attempt(what, call);
@@ -248,3 +375,19 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
   ];
 }
 
+
+/**
+ * The pages of the many-pages check: a dense block, a spread over the first 2^23 pages (past 2^16 and 2^20)
+ * with an odd stride, and clusters either side of 2^16, 2^20, 2^31 and 2^32: more than 4096 pages in all
+ * when the object has 2^20 pages or more.
+ */
+export function manyPages(pageCount: number): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < 512; p++) out.push(p);
+  const limit = Math.min(pageCount, 2 ** 23);
+  const spread = 3600;
+  const stride = Math.max(1, Math.floor((limit - 600) / spread)) | 1;
+  for (let i = 0; i < spread; i++) out.push(560 + i * stride);
+  for (const boundary of [2 ** 16, 2 ** 20, 2 ** 31, 2 ** 32]) for (let d = -64; d < 64; d++) out.push(boundary + d);
+  return pagesWithin(out, pageCount - 1);
+}

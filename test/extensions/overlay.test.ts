@@ -171,7 +171,12 @@ definePagerConformance({
     journalOf.set(pager, path);
     return pager;
   },
-  reopen: (previous) => new OverlayPager({ base: kitBase, overlay: journalOf.get(previous)! }),
+  reopen: (previous) => {
+    const path = journalOf.get(previous)!;
+    const pager = new OverlayPager({ base: kitBase, overlay: path });
+    journalOf.set(pager, path); // reopened again later, by the kit's persistence model
+    return pager;
+  },
   capabilities: { pageOut: true, persistent: true, readOnly: false, zeroFill: false },
   initialPage,
   pageSize: KIT_PS,

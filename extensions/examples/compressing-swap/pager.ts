@@ -160,6 +160,8 @@ const DEFLATED = 1;
  * with the pager. Synchronous throughout: every answer is a ResultCode, never a promise.
  */
 export class CompressingSwapPager extends Pager {
+  /** What it does, for the conformance kit (`spinvm/conformance`). */
+  static readonly capabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: true, checksFrames: true, answersDestroyed: true };
   private readonly level: number;
   private readonly directory: string | undefined;
   private readonly fs: FileSystem | undefined;

@@ -170,6 +170,11 @@ class JournalOverlay implements OverlayStore {
  * its end). `discard()` drops written pages, back to the image. Synchronous I/O throughout.
  */
 export class OverlayPager extends Pager {
+  /**
+   * What it does, for the conformance kit (`spinvm/conformance`): never-written pages read as the base
+   * (give the kit `initialPage`); with an `overlay` file it is persistent as well.
+   */
+  static readonly capabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: false, checksFrames: true, answersDestroyed: true };
   private readonly options: OverlayOptions;
   private readonly fs: FileSystem;
   private base: FileHandle | undefined;
