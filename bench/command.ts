@@ -1,26 +1,26 @@
-import { parseArgs, USAGE } from './options.js';
+import { processIo, usageError, type CommandIo } from '../cli/args.js';
+import { parseArgs, USAGE, type ParsedArgs } from './options.js';
 import { formatResults } from './report.js';
 import { runSuite } from './suite.js';
 
 /**
- * `spinvm bench`: runs the workloads of issue 6 against spinvm and its peers, prints the table on stdout
- * (progress goes to stderr) and writes the results as JSON under bench/results/.
+ * `spinvm bench`: runs the workloads of issue 6 against spinvm and its peers and prints the table on stdout
+ * (progress goes to stderr); with `--out FILE`, also writes the results as JSON there. It writes nothing else
+ * outside the system's temporary folder.
  */
-export async function run(argv: string[]): Promise<number> {
-  let parsed;
+export async function run(argv: string[], io: CommandIo = processIo): Promise<number> {
+  let parsed: ParsedArgs;
   try {
     parsed = parseArgs(argv);
   } catch (err) {
-    console.error(`spinvm bench: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError('bench', USAGE, io, (err as Error).message);
   }
   if (parsed.help) {
-    console.log(USAGE);
+    io.out(`${USAGE}\n`);
     return 0;
   }
-  const { results, file } = await runSuite(parsed.options);
-  if (parsed.json) console.log(JSON.stringify(results, null, 2));
-  else console.log(formatResults(results));
-  if (file) console.error(`results written to ${file}`);
+  const { results, file } = await runSuite(parsed.options, { log: (line) => io.err(`${line}\n`) });
+  io.out(`${parsed.json ? JSON.stringify(results, null, 2) : formatResults(results)}\n`);
+  if (file) io.err(`results written to ${file}\n`);
   return 0;
 }

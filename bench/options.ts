@@ -1,4 +1,5 @@
 /** Command-line options of `spinvm bench` and the sizes every workload derives from them. */
+import { parseStrict, UsageError } from '../cli/args.js';
 
 export const WORKLOADS = ['hits', 'faults', 'scan', 'random', 'swap', 'objects', 'memory', 'scaling'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -13,8 +14,11 @@ export interface BenchOptions {
   seed: number;
   /** Runs (rounds, where loops are interleaved) of each timed loop; the fastest is kept. */
   repeats: number;
-  /** Where the JSON results go (a file named by the start time); undefined writes none. */
-  outDir: string | undefined;
+  /**
+   * The file the JSON results are written to (a folder, one that exists or a path ending in '/', gets a file
+   * named by the start time); undefined writes none: the bench writes nothing into the project unasked.
+   */
+  out: string | undefined;
   /** Where the test file and swap files go; a fresh folder is made inside and removed at the end. */
   tmpDir: string | undefined;
   /** Zipf exponents for the random-read workload. */
@@ -27,7 +31,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   only: undefined,
   seed: 0x5eed,
   repeats: 5,
-  outDir: 'bench/results',
+  out: undefined,
   tmpDir: undefined,
   zipf: [0.9, 1.2],
 };
@@ -35,7 +39,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 export const USAGE = `usage: spinvm bench [options]
 
 Measures spinvm against its peers (plain Uint8Array, memory-pager, an lru-cache buffer cache, raw fs reads,
-kernel mmap) on the workloads of issue 6, prints a table and writes bench/results/<time>.json.
+kernel mmap) on the workloads of issue 6 and prints a table (progress goes to stderr). Peers that are not
+installed are named, with the npm command that adds them; their rows say so and the rest runs. Nothing is
+written outside the system's temporary folder unless --out says where.
 
 options:
   --smoke              tiny sizes, one repetition: seconds, for CI (asserts nothing about speed)
@@ -44,10 +50,11 @@ options:
   --seed N             seed of the generators (default ${DEFAULT_OPTIONS.seed})
   --repeats N          runs of each tight loop, the fastest kept (default ${DEFAULT_OPTIONS.repeats})
   --zipf S,S           zipf exponents for random reads (default ${DEFAULT_OPTIONS.zipf.join(',')}; 0.9 to 1.2)
-  --out DIR            folder for the JSON results (default bench/results)
-  --no-json            write no JSON file
-  --tmp DIR            folder for the test file and swap (default the system's temporary folder)
+  --out FILE           also write the JSON results to FILE (to DIR/<time>.json when given a folder: an
+                       existing one, or a path ending in /)
   --json               print the JSON results on stdout instead of the table
+  --no-json            write no JSON file (the default; cancels --out)
+  --tmp DIR            folder for the test file and swap (default the system's temporary folder)
   -h, --help           this text`;
 
 export interface ParsedArgs {
@@ -56,76 +63,65 @@ export interface ParsedArgs {
   help: boolean;
 }
 
+/** Reads `spinvm bench`'s command line; throws a UsageError (with a suggestion for a misspelt option). */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const { values } = parseStrict<{
+    smoke?: boolean;
+    only?: string;
+    size?: string;
+    seed?: string;
+    repeats?: string;
+    zipf?: string;
+    out?: string;
+    'no-json'?: boolean;
+    tmp?: string;
+    json?: boolean;
+    help?: boolean;
+  }>(
+    argv,
+    {
+      smoke: { type: 'boolean' },
+      only: { type: 'string' },
+      size: { type: 'string' },
+      seed: { type: 'string' },
+      repeats: { type: 'string' },
+      zipf: { type: 'string' },
+      out: { type: 'string' },
+      'no-json': { type: 'boolean' },
+      tmp: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    { positionals: false },
+  );
   const options: BenchOptions = { ...DEFAULT_OPTIONS, zipf: [...DEFAULT_OPTIONS.zipf] };
-  let json = false;
-  let help = false;
-  let repeatsGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case '--smoke':
-        options.smoke = true;
-        break;
-      case '--only': {
-        const names = value()
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-        for (const n of names) if (!(WORKLOADS as readonly string[]).includes(n)) throw new Error(`--only: unknown workload '${n}' (known: ${WORKLOADS.join(', ')})`);
-        options.only = names as WorkloadName[];
-        break;
-      }
-      case '--size':
-        options.size = positive(name, value());
-        break;
-      case '--seed':
-        options.seed = Math.floor(positive(name, value()));
-        break;
-      case '--repeats':
-        options.repeats = Math.max(1, Math.floor(positive(name, value())));
-        repeatsGiven = true;
-        break;
-      case '--zipf':
-        options.zipf = value()
-          .split(',')
-          .map((s) => positive(name, s));
-        break;
-      case '--out':
-        options.outDir = value();
-        break;
-      case '--no-json':
-        options.outDir = undefined;
-        break;
-      case '--tmp':
-        options.tmpDir = value();
-        break;
-      case '--json':
-        json = true;
-        break;
-      case '-h':
-      case '--help':
-        help = true;
-        break;
-      default:
-        throw new Error(`unknown option '${arg}'`);
-    }
+  if (values.smoke) options.smoke = true;
+  if (values.only !== undefined) {
+    const names = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const n of names) if (!(WORKLOADS as readonly string[]).includes(n)) throw new UsageError(`--only: unknown workload '${n}' (known: ${WORKLOADS.join(', ')})`);
+    if (names.length === 0) throw new UsageError('--only needs at least one workload');
+    options.only = names as WorkloadName[];
   }
-  if (options.smoke && !repeatsGiven) options.repeats = 1;
-  return { options, json, help };
+  if (values.size !== undefined) options.size = positive('--size', values.size);
+  if (values.seed !== undefined) options.seed = Math.floor(positive('--seed', values.seed));
+  if (values.repeats !== undefined) options.repeats = Math.max(1, Math.floor(positive('--repeats', values.repeats)));
+  else if (options.smoke) options.repeats = 1;
+  if (values.zipf !== undefined) options.zipf = values.zipf.split(',').map((s) => positive('--zipf', s));
+  if (values.out !== undefined) {
+    if (values.out === '') throw new UsageError('--out needs a file name');
+    options.out = values.out;
+  }
+  if (values['no-json']) options.out = undefined;
+  if (values.tmp !== undefined) options.tmpDir = values.tmp;
+  return { options, json: values.json === true, help: values.help === true };
 }
 
 function positive(name: string, text: string): number {
   const v = Number(text);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number; got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw new UsageError(`${name} must be a positive number; got '${text}'`);
   return v;
 }
 

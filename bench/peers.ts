@@ -1,11 +1,29 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 /**
- * The peers spinvm is measured against, loaded at run time so that a missing one (an optional native
- * addon that did not build, dev dependencies left out) makes its rows say so instead of failing the run.
+ * The peers spinvm is measured against, loaded at run time so that a missing one makes its rows say so
+ * instead of failing the run. They are development dependencies of spinvm, never installed with it: where
+ * spinvm was installed as a package, the bench names the missing ones and the command that adds them.
  */
 
 export type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** A peer package: its name and the range spinvm's devDependencies give it. */
+export interface PeerPackage {
+  readonly name: string;
+  readonly range: string;
+  /** What to know before installing it. */
+  readonly note?: string;
+}
+
+/** The bench's peers, as package.json's devDependencies list them (a test holds the two together). */
+export const PEER_PACKAGES = {
+  memoryPager: { name: 'memory-pager', range: '^1.5.0' },
+  lruCache: { name: 'lru-cache', range: '^11.5.3' },
+  mmap: { name: '@riaskov/mmap-io', range: '^1.4.3', note: 'compiles a native addon with node-gyp' },
+} as const satisfies Record<PeerName, PeerPackage>;
+
+export type PeerName = 'memoryPager' | 'lruCache' | 'mmap';
 
 /** memory-pager's surface as the bench uses it (the package ships no types). */
 export interface MemoryPagerPage {
@@ -46,31 +64,56 @@ export interface Peers {
   memoryPager: Loaded<MemoryPagerClass>;
   lruCache: Loaded<LruCacheClass>;
   mmap: Loaded<MmapIo>;
+  /** The peer packages that are not installed. */
+  missing: PeerPackage[];
 }
 
-async function load<T>(specifier: string, pick: (module: Record<string, unknown>) => unknown, what: string): Promise<Loaded<T>> {
+/** The command that installs `missing` for a run of the bench without adding them to the project's package.json. */
+export function installCommand(missing: readonly PeerPackage[]): string {
+  return `npm install --no-save ${missing.map((p) => `"${p.name}@${p.range}"`).join(' ')}`;
+}
+
+/** What the bench prints about missing peers: which, and how to add them; empty when none is missing. */
+export function missingPeersMessage(missing: readonly PeerPackage[]): string {
+  if (missing.length === 0) return '';
+  const notes = missing.filter((p) => p.note).map((p) => `; ${p.name} ${p.note}`).join('');
+  return `bench peers not installed: ${missing.map((p) => p.name).join(', ')} (their rows say 'not installed'; the rest runs)${notes}. To measure against them: ${installCommand(missing)}`;
+}
+
+async function load<T>(peer: PeerPackage, pick: (module: Record<string, unknown>) => unknown, what: string, missing: PeerPackage[]): Promise<Loaded<T>> {
   try {
     // A computed specifier: the bench compiles and runs whether or not the package is installed.
+    const specifier: string = peer.name;
     const module = (await import(specifier)) as Record<string, unknown>;
     const value = pick(module);
-    if (value === undefined || value === null) return { ok: false, reason: `${specifier} loaded but has no ${what}` };
+    if (value === undefined || value === null) return { ok: false, reason: `${peer.name} loaded but has no ${what}` };
     return { ok: true, value: value as T };
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    const code = (err as { code?: string }).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${peer.name}'`)) {
+      missing.push(peer);
+      return { ok: false, reason: `not installed: ${installCommand([peer])}` };
+    }
     return { ok: false, reason: `not loadable: ${message}` };
   }
 }
 
-export async function loadPeers(): Promise<Peers> {
+/** Loads the peers; `packages` replaces their names (a test names packages that do not exist). */
+export async function loadPeers(packages: Record<PeerName, PeerPackage> = PEER_PACKAGES): Promise<Peers> {
+  const missing: PeerPackage[] = [];
   const [memoryPager, lruCache, mmap] = await Promise.all([
-    load<MemoryPagerClass>('memory-pager', (m) => m.default, 'default export'),
-    load<LruCacheClass>('lru-cache', (m) => m.LRUCache, 'LRUCache export'),
-    load<MmapIo>('@riaskov/mmap-io', (m) => {
+    load<MemoryPagerClass>(packages.memoryPager, (m) => m.default, 'default export', missing),
+    load<LruCacheClass>(packages.lruCache, (m) => m.LRUCache, 'LRUCache export', missing),
+    load<MmapIo>(packages.mmap, (m) => {
       const api = (m.default ?? m) as Partial<MmapIo>;
       return typeof api.map === 'function' ? api : undefined;
-    }, 'map function'),
+    }, 'map function', missing),
   ]);
-  return { memoryPager, lruCache, mmap };
+  // In the order of PEER_PACKAGES, whatever order the imports failed in.
+  const order: PeerPackage[] = Object.values(packages);
+  missing.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  return { memoryPager, lruCache, mmap, missing };
 }
 
 /**

@@ -228,5 +228,9 @@ export function formatResults(res: BenchResults): string {
     lines.push(`  [${verdict}] ${t.description}`);
     lines.push(`         ${t.measured}`);
   }
+  if (res.missingPeers) {
+    lines.push('');
+    lines.push(res.missingPeers.message);
+  }
   return lines.join('\n');
 }

@@ -87,4 +87,6 @@ export interface BenchResults {
   targets: TargetResult[];
   /** The primary spinvm row of each case, by "workload/case", that peer ratios are taken against. */
   primary: Record<string, string>;
+  /** Peer packages that were not installed (`name@range`), and what the bench printed about them. */
+  missingPeers?: { packages: string[]; message: string };
 }

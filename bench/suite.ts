@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Context } from './context.js';
 import { calibrateTimer, now } from './measure.js';
 import { loadSpinvmParts } from './optional.js';
 import { DEFAULT_OPTIONS, sizesFor, WORKLOADS, type BenchOptions, type WorkloadName } from './options.js';
-import { loadPeers } from './peers.js';
+import { loadPeers, missingPeersMessage, type Peers } from './peers.js';
 import { computeRatios, evaluateTargets } from './report.js';
 import type { BenchResults } from './results.js';
 import { faults } from './workloads/faults.js';
@@ -22,6 +22,8 @@ const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, f
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
   log?: (line: string) => void;
+  /** The peers to measure against; by default those installed (a test passes some that are missing). */
+  peers?: Peers;
 }
 
 export interface SuiteRun {
@@ -30,7 +32,15 @@ export interface SuiteRun {
   file: string | undefined;
 }
 
-/** Runs the selected workloads in this process and answers the results (and writes the JSON file). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the selected workloads in this process and answers the results (and writes the JSON file when `out` says where). */
 export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOptions = {}): Promise<SuiteRun> {
   const options: BenchOptions = { ...DEFAULT_OPTIONS, ...partial };
   const log = run.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -38,13 +48,26 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
   const startedAt = new Date();
   const t0 = now();
   const loadBefore = loadavg()[0]!;
-  const [peers, parts] = await Promise.all([loadPeers(), loadSpinvmParts()]);
+  const [peers, parts] = await Promise.all([run.peers ?? loadPeers(), loadSpinvmParts()]);
   const tmp = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'spinvm-bench-'));
   const ctx = new Context(options, sizes, peers, parts, tmp, log);
   const overhead = calibrateTimer();
   ctx.progress(`timer overhead ${overhead.toFixed(0)} ns (subtracted from sampled latencies); temporary files in ${tmp}`);
-  for (const [name, p] of Object.entries({ ...peers, ...parts })) if (!p.ok) ctx.progress(`${name}: ${p.reason}`);
+  const missing = missingPeersMessage(peers.missing);
+  if (missing) ctx.progress(missing);
+  const loaded = { memoryPager: peers.memoryPager, lruCache: peers.lruCache, mmap: peers.mmap, ...parts };
+  for (const [name, p] of Object.entries(loaded)) if (!p.ok && !peers.missing.some((m) => p.reason.includes(m.name))) ctx.progress(`${name}: ${p.reason}`);
   const selected = WORKLOADS.filter((w) => !options.only || options.only.includes(w));
+  // Ctrl-C (or a kill) removes the temporary folder, which holds a test file of up to hundreds of MiB.
+  const interrupted = (code: number) => (): void => {
+    rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+    log(`interrupted; removed ${tmp}`);
+    process.exit(code);
+  };
+  const onSigint = interrupted(130);
+  const onSigterm = interrupted(143);
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   try {
     for (const [i, name] of selected.entries()) {
       ctx.progress(`[${i + 1}/${selected.length}] ${name}`);
@@ -55,6 +78,8 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
       await hitsDenseCacheExperiment(ctx);
     }
   } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     rmSync(tmp, { recursive: true, force: true });
   }
   const primary = computeRatios(ctx.rows);
@@ -69,13 +94,17 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
     scaling: ctx.scaling,
     targets: evaluateTargets(ctx.rows, ctx.scaling),
     primary,
+    ...(peers.missing.length > 0 ? { missingPeers: { packages: peers.missing.map((p) => `${p.name}@${p.range}`), message: missing } } : {}),
   };
   let file: string | undefined;
-  if (options.outDir !== undefined) {
-    const dir = resolve(options.outDir);
-    mkdirSync(dir, { recursive: true });
-    file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`);
-    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  if (options.out !== undefined) {
+    let target = resolve(options.out);
+    if (/[\\/]$/.test(options.out) || isDirectory(target)) {
+      mkdirSync(target, { recursive: true });
+      target = join(target, `${startedAt.toISOString().replace(/[:.]/g, '-')}${options.smoke ? '-smoke' : ''}.json`);
+    } else mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, `${JSON.stringify(results, null, 2)}\n`);
+    file = target;
   }
   return { results, file };
 }

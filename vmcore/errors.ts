@@ -99,6 +99,19 @@ export class NotResidentError extends SpinVmError {
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') {
+    // Its name, never its source: `class MapPager`, `function makePager`, `async function load`.
+    let source = '';
+    let name: unknown;
+    try {
+      name = value.name;
+      source = Function.prototype.toString.call(value);
+    } catch {
+      // A revoked proxy, say: what could be read.
+    }
+    const kind = /^class\b/.test(source) ? 'class' : /^async\b/.test(source) ? 'async function' : 'function';
+    return `${kind} ${typeof name === 'string' && name !== '' ? name : '(anonymous)'}`;
+  }
   if (value === null || typeof value !== 'object') return String(value);
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as Uint8Array).length})`;
   return Array.isArray(value) ? `array(${value.length})` : (value.constructor?.name ?? 'object');

@@ -1,43 +1,43 @@
-import { parseCommand, usageError, type CommandIo } from '../args.js';
+import { parseCommand, processIo, usageError, type CommandIo } from '../args.js';
 import { writeFile } from 'node:fs/promises';
 import { BUILTIN_POLICIES } from '../../vmcore/page-queue/policies.js';
 import { belady } from './belady.js';
 import { renderPlot, type PlotSeries } from './plot.js';
+import { Progress } from './progress.js';
 import { simulate, type SimulationResult } from './simulate.js';
 import { readTrace, TraceError, type Trace } from './trace.js';
 
-const USAGE = `usage: spinvm simulate [--policy NAME[,NAME...]|all] --frames N[,N...] [--plot OUT.svg] [--plot-frames A..B] TRACE
+/** The most frame counts a chart is drawn over when they are not listed with --plot-frames. */
+const MAX_PLOT_POINTS = 256;
+
+const USAGE = `usage: spinvm simulate [--policy NAME[,NAME...]|all] --frames N[,N...] [--plot OUT.svg] [--plot-frames A..B] [--progress] TRACE
 
 Replays a page-reference trace (one page number or OBJECT:PAGE per line; # comments) against replacement
 policies and Belady's MIN, and prints faults and miss ratios.
 
-  --policy NAMES      policies to run, comma-separated, or 'all' (default). Known: ${Object.keys(BUILTIN_POLICIES).join(', ')}
-  --frames LIST       frame counts for the table: N, A..B or a comma-separated mix (required unless --plot)
+  -p, --policy NAMES  policies to run, comma-separated, or 'all' (default). Known: ${Object.keys(BUILTIN_POLICIES).join(', ')}
+  -f, --frames LIST   frame counts for the table: N, A..B or a comma-separated mix (required unless --plot)
   --plot OUT.svg      also write an SVG chart of miss ratio against frames for each policy and MIN
-  --plot-frames LIST  frame counts for the chart (default 1..64, capped at the trace's distinct pages)
+  --plot-frames LIST  frame counts for the chart (default: every count from the least to the most of
+                      --frames, or from 1 when it names one; without --frames, 1 to the trace's distinct
+                      pages, at most 64; at most ${MAX_PLOT_POINTS} points, spread evenly)
+  --progress          report progress on stderr (the default when stderr is a terminal)
   -h, --help          this text
 `;
 
-/** Where the command writes; the defaults are the process's streams. */
-export interface SimulateIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const processIo: SimulateIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
+/** Where the command writes (and whether `err` is a terminal, where progress shows unasked). */
+export type SimulateIo = CommandIo;
 
 class UsageError extends Error {}
 
 /** `spinvm simulate ...`: 0 on success, 2 for bad arguments or a missing file, 1 for a malformed trace. */
 export async function run(argv: string[], io: SimulateIo = processIo): Promise<number> {
-  const parsed = parseCommand<{ policy?: string; frames?: string; plot?: string; 'plot-frames'?: string }>('simulate', USAGE, argv, {
+  const parsed = parseCommand<{ policy?: string; frames?: string; plot?: string; 'plot-frames'?: string; progress?: boolean }>('simulate', USAGE, argv, {
         policy: { type: 'string', short: 'p' },
         frames: { type: 'string', short: 'f' },
         plot: { type: 'string' },
         'plot-frames': { type: 'string' },
+        progress: { type: 'boolean' },
       }, io);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -47,7 +47,7 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
   let plotFrames: number[] | undefined;
   try {
     if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'no trace file given' : `one trace file expected, got ${positionals.length}`);
+      throw new UsageError(positionals.length === 0 ? 'no trace file given' : `one trace file expected, got ${positionals.length}: ${positionals.join(' ')}`);
     }
     policies = parsePolicies(values.policy ?? 'all');
     if (values.frames === undefined && values.plot === undefined) throw new UsageError('--frames is required');
@@ -78,15 +78,36 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
     throw err;
   }
 
-  if (frames.length > 0) io.out(formatTable(path, trace, policies, frames));
+  const xs = values.plot === undefined ? [] : (plotFrames ?? defaultPlotFrames(frames, trace.distinct));
+  // Every (policy, frames) pair is run once, for the table and the chart alike.
+  const names = [...policies, 'min'];
+  const pairs = new Set<string>();
+  for (const n of [...frames, ...xs]) for (const name of names) pairs.add(`${name}@${n}`);
+  const tty = io.errIsTTY === true;
+  const progress = values.progress || tty ? new Progress(pairs.size, (text) => io.err(text), { tty }) : undefined;
+  const results = new Map<string, SimulationResult>();
+  const result = (name: string, n: number): SimulationResult => {
+    const key = `${name}@${n}`;
+    let r = results.get(key);
+    if (r === undefined) {
+      r = name === 'min' ? belady(trace, n) : simulate(trace, BUILTIN_POLICIES[name]!, n);
+      results.set(key, r);
+      progress?.step(`${name}, ${n} frames`);
+    }
+    return r;
+  };
+
+  let table = '';
+  const series: PlotSeries[] = [];
+  try {
+    if (frames.length > 0) table = formatTable(path, trace, policies, frames, result);
+    for (const name of names) series.push({ name, points: xs.map((n) => result(name, n)) });
+  } finally {
+    progress?.finish();
+  }
+  io.out(table);
 
   if (values.plot !== undefined) {
-    const xs = plotFrames ?? range(1, Math.max(1, Math.min(64, trace.distinct)));
-    const series: PlotSeries[] = policies.map((name) => ({
-      name,
-      points: xs.map((n) => simulate(trace, BUILTIN_POLICIES[name]!, n)),
-    }));
-    series.push({ name: 'min', points: xs.map((n) => belady(trace, n)) });
     const svg = renderPlot(series, { title: `miss ratio, ${basename(path)} (${trace.refs.length} references)` });
     try {
       await writeFile(values.plot, svg);
@@ -94,9 +115,24 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
       io.err(`spinvm simulate: cannot write plot '${values.plot}': ${(err as Error).message}\n`);
       return 1;
     }
-    io.out(`plot: ${values.plot} (${series.length} lines, frames ${xs[0]}..${xs[xs.length - 1]})\n`);
+    const span = xs.length === 1 ? `frames ${xs[0]}` : `frames ${xs[0]}..${xs[xs.length - 1]}`;
+    io.out(`plot: ${values.plot} (${series.length} lines, ${span}${xs.length !== xs[xs.length - 1]! - xs[0]! + 1 ? `, ${xs.length} points` : ''})\n`);
   }
   return 0;
+}
+
+/**
+ * The chart's frame counts when --plot-frames does not list them: from the least to the most of --frames
+ * (from 1 when it names one count), else 1 to the trace's distinct pages (at most 64); every count when there
+ * are at most MAX_PLOT_POINTS of them, else that many spread evenly, with every count --frames names.
+ */
+export function defaultPlotFrames(frames: readonly number[], distinct: number): number[] {
+  const lo = frames.length > 1 ? frames[0]! : 1;
+  const hi = frames.length > 0 ? frames[frames.length - 1]! : Math.max(1, Math.min(64, distinct));
+  if (hi - lo + 1 <= MAX_PLOT_POINTS) return range(lo, hi);
+  const out = new Set<number>(frames);
+  for (let i = 0; i < MAX_PLOT_POINTS; i++) out.add(Math.round(lo + ((hi - lo) * i) / (MAX_PLOT_POINTS - 1)));
+  return [...out].sort((a, b) => a - b);
 }
 
 function usage(io: CommandIo, message: string): number {
@@ -141,12 +177,11 @@ export function parseFrameList(spec: string, option = '--frames'): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
-function formatTable(path: string, trace: Trace, policies: string[], frames: number[]): string {
+function formatTable(path: string, trace: Trace, policies: string[], frames: number[], result: (name: string, n: number) => SimulationResult): string {
   const rows: string[][] = [['policy', 'frames', 'faults', 'miss ratio', 'gap to MIN']];
   for (const n of frames) {
-    const min = belady(trace, n);
-    const results: SimulationResult[] = policies.map((name) => simulate(trace, BUILTIN_POLICIES[name]!, n));
-    for (const r of results) {
+    const min = result('min', n);
+    for (const r of policies.map((name) => result(name, n))) {
       const gap = r.faults - min.faults;
       const pp = (r.missRatio - min.missRatio) * 100;
       rows.push([r.policy, String(n), String(r.faults), r.missRatio.toFixed(4), `+${gap} (+${pp.toFixed(2)} pp)`]);

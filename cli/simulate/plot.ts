@@ -11,15 +11,75 @@ export interface PlotOptions {
 }
 
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** Dash patterns, so that lines drawn over one another still show through each other's gaps. */
+const DASHES = ['', '9 4', '3 3', '12 3 3 3', '6 6', '14 4 3 4 3 4', '2 6', '8 3 2 3 2 3'];
+const MIN_DASH = '6 4';
+const MARKERS = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'plus', 'cross', 'star'] as const;
+type Marker = (typeof MARKERS)[number];
+/** Most markers drawn on one line. */
+const MARKS_PER_LINE = 12;
+
+/** A hollow marker of `shape` centred at (x, y), never a <path>: one <path> per series is the chart's contract. */
+function marker(shape: Marker, x: number, y: number, colour: string, f: (v: number) => string, r = 4): string {
+  const attrs = `fill="none" stroke="${colour}" stroke-width="1.5"`;
+  const poly = (pts: Array<[number, number]>): string => `<polygon points="${pts.map(([a, b]) => `${f(x + a)},${f(y + b)}`).join(' ')}" ${attrs}/>`;
+  switch (shape) {
+    case 'circle':
+      return `<circle cx="${f(x)}" cy="${f(y)}" r="${r}" ${attrs}/>`;
+    case 'square':
+      return `<rect x="${f(x - r)}" y="${f(y - r)}" width="${2 * r}" height="${2 * r}" ${attrs}/>`;
+    case 'triangle':
+      return poly([[0, -r - 1], [r + 1, r], [-r - 1, r]]);
+    case 'triangle-down':
+      return poly([[0, r + 1], [r + 1, -r], [-r - 1, -r]]);
+    case 'diamond':
+      return poly([[0, -r - 1], [r + 1, 0], [0, r + 1], [-r - 1, 0]]);
+    case 'plus': {
+      const w = 1.5;
+      return poly([[-w, -r - 1], [w, -r - 1], [w, -w], [r + 1, -w], [r + 1, w], [w, w], [w, r + 1], [-w, r + 1], [-w, w], [-r - 1, w], [-r - 1, -w], [-w, -w]]);
+    }
+    case 'cross': {
+      const a = r + 0.5;
+      const w = 1.2;
+      return poly([[-a, -a + w], [-a + w, -a], [0, -w], [a - w, -a], [a, -a + w], [w, 0], [a, a - w], [a - w, a], [0, w], [-a + w, a], [-a, a - w], [-w, 0]]);
+    }
+    case 'star': {
+      const pts: Array<[number, number]> = [];
+      for (let k = 0; k < 10; k++) {
+        const rad = k % 2 === 0 ? r + 1.5 : (r + 1.5) / 2.3;
+        const angle = -Math.PI / 2 + (k * Math.PI) / 5;
+        pts.push([rad * Math.cos(angle), rad * Math.sin(angle)]);
+      }
+      return poly(pts);
+    }
+  }
+}
 
 /**
- * An SVG line chart of miss ratio against frames: one <path> per series (and no other <path>), axes with
- * ticks and labels, a legend. Series named 'min' are drawn dashed in black. Hand-written SVG, no dependency.
+ * Which points of a line of `n` carry its marker: every one up to MARKS_PER_LINE (markers on one point nest, by
+ * size); beyond, that many evenly spaced and shifted by the series' index, so that lines lying on one another
+ * show their markers side by side rather than on top.
  */
+function markedPoints(n: number, index: number, count: number): number[] {
+  if (n <= MARKS_PER_LINE) return Array.from({ length: n }, (_, i) => i);
+  const step = n / MARKS_PER_LINE;
+  const shift = count > 1 ? (step * index) / count : step / 2;
+  const out = new Set<number>();
+  for (let k = 0; k < MARKS_PER_LINE; k++) out.add(Math.min(n - 1, Math.floor(shift + k * step)));
+  return [...out];
+}
+
 export function renderPlot(series: readonly PlotSeries[], options: PlotOptions = {}): string {
   const width = options.width ?? 800;
   const height = options.height ?? 480;
-  const margin = { left: 64, right: 170, top: 40, bottom: 52 };
+  // Legend labels first: the right margin is as wide as the longest (about 7 px a character at 12 px).
+  const same = (a: PlotSeries, b: PlotSeries): boolean =>
+    a.points.length === b.points.length && a.points.every((p, j) => p.frames === b.points[j]!.frames && p.missRatio === b.points[j]!.missRatio);
+  const labels = series.map((s, i) => {
+    const twin = series.slice(0, i).find((o) => o.points.length > 0 && same(o, s));
+    return (s.name === 'min' ? 'MIN (Belady)' : s.name) + (twin ? ` (= ${twin.name === 'min' ? 'MIN' : twin.name})` : '');
+  });
+  const margin = { left: 64, right: Math.max(170, 60 + 7 * Math.max(0, ...labels.map((l) => l.length))), top: 40, bottom: 52 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
 
@@ -78,19 +138,33 @@ export function renderPlot(series: readonly PlotSeries[], options: PlotOptions =
   );
   out.push('</g>');
 
-  // Lines and legend.
+  // Lines, markers and legend. Each series has its colour, dash pattern and marker shape, so lines that lie on
+  // one another (policies that fault alike) can still be told apart; the legend says which lines coincide.
   const legendX = margin.left + plotW + 20;
+  let ordinary = 0;
   series.forEach((s, i) => {
     const isMin = s.name === 'min';
-    const colour = isMin ? '#000' : COLOURS[i % COLOURS.length]!;
-    const dash = isMin ? ' stroke-dasharray="6 4"' : '';
+    const k = isMin ? -1 : ordinary++;
+    const colour = isMin ? '#000' : COLOURS[k % COLOURS.length]!;
+    const pattern = isMin ? MIN_DASH : DASHES[k % DASHES.length]!;
+    const dash = pattern ? ` stroke-dasharray="${pattern}"` : '';
+    const shape: Marker = isMin ? 'circle' : MARKERS[(k + 1) % MARKERS.length]!;
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${f(x(p.frames))},${f(y(p.missRatio))}`).join(' ');
     out.push(
-      `<path class="series" data-policy="${escapeXml(s.name)}" d="${d || 'M0,0'}" fill="none" stroke="${colour}" stroke-width="2"${dash}/>`,
+      `<path class="series" data-policy="${escapeXml(s.name)}" d="${d || 'M0,0'}" fill="none" stroke="${colour}" stroke-width="2" stroke-opacity="0.9"${dash}/>`,
     );
+    // Earlier series get larger markers, so markers on one point nest instead of hiding one another.
+    const size = series.length > 1 ? 3 + (2.5 * (series.length - 1 - i)) / (series.length - 1) : 4;
+    out.push(`<g class="markers" data-policy="${escapeXml(s.name)}" data-marker="${shape}">`);
+    for (const j of markedPoints(s.points.length, i, series.length)) {
+      const p = s.points[j]!;
+      out.push(marker(shape, x(p.frames), y(p.missRatio), colour, f, size));
+    }
+    out.push('</g>');
     const ly = margin.top + 10 + i * 20;
-    out.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 24}" y2="${ly}" stroke="${colour}" stroke-width="2"${dash}/>`);
-    out.push(`<text x="${legendX + 30}" y="${ly + 4}">${escapeXml(isMin ? 'MIN (Belady)' : s.name)}</text>`);
+    out.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 30}" y2="${ly}" stroke="${colour}" stroke-width="2"${dash}/>`);
+    out.push(marker(shape, legendX + 15, ly, colour, f));
+    out.push(`<text x="${legendX + 36}" y="${ly + 4}">${escapeXml(labels[i]!)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -33,7 +33,7 @@ describe('spinvm bench --smoke', () => {
   const progress: string[] = [];
 
   it('runs every workload in seconds and writes the JSON file', async () => {
-    const run = await runSuite({ ...parseArgs(['--smoke']).options, outDir: out }, { log: (line) => progress.push(line) });
+    const run = await runSuite({ ...parseArgs(['--smoke']).options, out }, { log: (line) => progress.push(line) });
     results = run.results;
     file = run.file;
     expect(file).toBeDefined();

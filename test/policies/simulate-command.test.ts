@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFrameList, run } from '../../cli/simulate/command.js';
+import { defaultPlotFrames, parseFrameList, run } from '../../cli/simulate/command.js';
+import { Progress } from '../../cli/simulate/progress.js';
 import { renderPlot } from '../../cli/simulate/plot.js';
 import { simulate } from '../../cli/simulate/simulate.js';
 import { parseTrace, TraceError } from '../../cli/simulate/trace.js';
@@ -25,10 +26,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function runCaptured(argv: string[]) {
+async function runCaptured(argv: string[], errIsTTY = false) {
   let out = '';
   let err = '';
-  const code = await run(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = await run(argv, { out: (s) => (out += s), err: (s) => (err += s), errIsTTY });
   return { code, out, err };
 }
 
@@ -77,7 +78,7 @@ describe('simulate()', () => {
 describe('spinvm simulate', () => {
   it('prints the table with the gap to MIN and writes a well-formed SVG with one path per policy and MIN', async () => {
     const svgPath = join(dir, 'out.svg');
-    const { code, out, err } = await runCaptured(['--policy', 'all', '--frames', '3,4', '--plot', svgPath, tracePath]);
+    const { code, out, err } = await runCaptured(['--policy', 'all', '--frames', '3,4', '--plot', svgPath, '--plot-frames', '1..6', tracePath]);
     expect(err).toBe('');
     expect(code).toBe(0);
     const row = (policy: string, frames: number) => out.split('\n').find((l) => l.startsWith(policy + ' ') && l.split(/\s+/)[1] === String(frames));
@@ -118,13 +119,23 @@ describe('spinvm simulate', () => {
     [['--frames', 'abc'], /--frames: 'abc'/],
     [['--frames', '-3'], /--frames/],
     [[], /--frames is required/],
-    [['--frames', '3', '--bogus'], /Unknown option '--bogus'/],
+    [['--frames', '3', '--bogus'], /unknown option '--bogus'/],
+    [['--fames', '3'], /unknown option '--fames' \(did you mean --frames\?\)/],
+    [['--frames', '3', '--polcy', 'lru'], /did you mean --policy\?/],
+    [['--frames', '3', '--plot-frame', '1..3'], /did you mean --plot-frames\?/],
+    [['--frames', '3', '--progress=yes'], /does not take an argument/],
     [['--frames', '3', '--plot-frames', '1..4'], /--plot-frames needs --plot/],
   ])('rejects %j with a message and exit code 2', async (args, message) => {
     const { code, err } = await runCaptured([...args, tracePath]);
     expect(code).toBe(2);
     expect(err).toMatch(message);
     expect(err).toContain('usage: spinvm simulate');
+  });
+
+  it('rejects an option without its value', async () => {
+    const { code, err } = await runCaptured([tracePath, '--frames']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/^spinvm simulate: option '-f, --frames <value>' argument missing\n\nusage: spinvm simulate/);
   });
 
   it('rejects a missing trace file with exit code 2', async () => {
@@ -142,10 +153,72 @@ describe('spinvm simulate', () => {
     expect(err).toContain(`${bad}:4: 'three' is not a page reference`);
   });
 
-  it('prints usage for --help', async () => {
-    const { code, out } = await runCaptured(['--help']);
+  it('prints usage for --help and -h, on stdout', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, out, err } = await runCaptured([flag]);
+      expect(code).toBe(0);
+      expect(out).toContain('usage: spinvm simulate');
+      expect(out).toContain('--progress');
+      expect(err).toBe('');
+    }
+  });
+
+  it('draws the chart over the frame counts of --frames when --plot-frames is not given', async () => {
+    const svgPath = join(dir, 'follows.svg');
+    const { code, out } = await runCaptured(['--policy', 'lru', '--frames', '2..5', '--plot', svgPath, tracePath]);
     expect(code).toBe(0);
-    expect(out).toContain('usage: spinvm simulate');
+    expect(out).toContain(`plot: ${svgPath} (2 lines, frames 2..5)`);
+    const d = /data-policy="lru" d="([^"]*)"/.exec(await readFile(svgPath, 'utf8'))![1]!;
+    expect(d.split(/[ML]/).filter(Boolean)).toHaveLength(4);
+    // One count: from 1 up to it. None: 1 to the trace's distinct pages.
+    expect((await runCaptured(['--policy', 'lru', '--frames', '4', '--plot', svgPath, tracePath])).out).toContain('frames 1..4)');
+    expect((await runCaptured(['--policy', 'lru', '--plot', svgPath, tracePath])).out).toContain('frames 1..6)');
+  });
+
+  it('shows progress on stderr with --progress, or on a terminal, and never otherwise', async () => {
+    const svgPath = join(dir, 'progress.svg');
+    const quiet = await runCaptured(['--frames', '3', '--plot', svgPath, tracePath]);
+    expect(quiet.err).toBe('');
+    const asked = await runCaptured(['--frames', '3', '--plot', svgPath, '--progress', tracePath]);
+    expect(asked.code).toBe(0);
+    // 7 series at frames 1..3 (the chart follows --frames); the table's 3 frames are among them and run once.
+    expect(asked.err).toMatch(/^spinvm simulate: 100% \(21\/21 runs, [0-9.]+ s\) done\n$/);
+    expect(asked.out).toBe(quiet.out);
+    // On a terminal a short run prints nothing (the line shows after 300 ms and is cleared at the end).
+    expect((await runCaptured(['--frames', '3', tracePath], true)).err).toBe('');
+  });
+});
+
+describe('progress', () => {
+  it('redraws one line on a terminal once the work is slow, and clears it at the end', () => {
+    let t = 0;
+    let text = '';
+    const p = new Progress(4, (s) => (text += s), { tty: true, now: () => t });
+    p.step('a');
+    expect(text).toBe('');
+    t = 500;
+    p.step('lru, 8 frames');
+    expect(text).toBe('\r\x1b[Kspinvm simulate:  50% (2/4 runs, 0.5 s) lru, 8 frames');
+    t = 550;
+    p.step('c');
+    expect(text).not.toContain('c');
+    t = 900;
+    p.step('d');
+    p.finish();
+    expect(text.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  it('writes a line a second elsewhere, and one at the end', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const p = new Progress(3, (s) => lines.push(s), { tty: false, now: () => t });
+    p.step();
+    t = 1500;
+    p.step('x');
+    t = 1600;
+    p.step();
+    p.finish();
+    expect(lines).toEqual(['spinvm simulate:  66% (2/3 runs, 1.5 s) x\n', 'spinvm simulate: 100% (3/3 runs, 1.6 s) done\n']);
   });
 });
 
@@ -155,6 +228,55 @@ describe('frame lists and the plot', () => {
     expect(parseFrameList('4,1..3,3')).toEqual([1, 2, 3, 4]);
     expect(() => parseFrameList('5..2')).toThrow(/empty range/);
     expect(() => parseFrameList('')).toThrow();
+  });
+
+  it('spreads a long --frames range over at most 256 points, keeping every count it names', () => {
+    expect(defaultPlotFrames([16, 32, 64], 1000)).toEqual(Array.from({ length: 49 }, (_, i) => 16 + i));
+    const xs = defaultPlotFrames([10, 777, 5000], 10);
+    expect(xs.length).toBeLessThanOrEqual(259);
+    expect(xs[0]).toBe(10);
+    expect(xs.at(-1)).toBe(5000);
+    expect(xs).toContain(777);
+    expect(defaultPlotFrames([], 1000)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+  });
+
+  it('tells overlapping series apart: a dash pattern, a marker shape and a legend entry each', () => {
+    const points = [1, 2, 3, 4].map((frames) => ({ frames, missRatio: 1 / frames }));
+    const svg = renderPlot([
+      { name: 'lru', points },
+      { name: 'clock', points },
+      { name: 'fifo', points: points.map((p) => ({ ...p, missRatio: p.missRatio / 2 })) },
+      { name: 'min', points: points.map((p) => ({ ...p, missRatio: p.missRatio / 4 })) },
+    ]);
+    expect(wellFormed(svg)).toBe(true);
+    expect(svg.match(/<path\b/g)).toHaveLength(4);
+    const dashes = [...svg.matchAll(/<path class="series"[^>]*?(?:stroke-dasharray="([^"]*)")?\/>/g)].map((m) => m[1] ?? 'solid');
+    expect(new Set(dashes).size).toBe(4);
+    const markers = [...svg.matchAll(/<g class="markers" data-policy="([^"]+)" data-marker="([^"]+)">/g)].map((m) => m[2]);
+    expect(markers).toHaveLength(4);
+    expect(new Set(markers).size).toBe(4);
+    // Every point of each line carries its marker (4 points, 4 series): circles, rects or polygons, no <path>.
+    const groups = svg.split('<g class="markers"').slice(1).map((g) => g.slice(0, g.indexOf('</g>')));
+    for (const g of groups) expect(g.match(/<(circle|rect|polygon)\b/g)).toHaveLength(4);
+    // The legend shows each line's dash and marker, and says which lines coincide.
+    expect(svg).toContain('>clock (= lru)</text>');
+    expect(svg).toContain('>lru</text>');
+    expect(svg).toContain('>MIN (Belady)</text>');
+  });
+
+  it('puts at most a dozen markers on a long line, shifted from series to series', () => {
+    const long = Array.from({ length: 200 }, (_, i) => ({ frames: i + 1, missRatio: 1 / (i + 1) }));
+    const svg = renderPlot([
+      { name: 'a', points: long },
+      { name: 'b', points: long },
+    ]);
+    const groups = svg.split('<g class="markers"').slice(1).map((g) => g.slice(0, g.indexOf('</g>')));
+    const xs = groups.map((g) => [...g.matchAll(/<polygon points="([0-9.]+),|<rect x="([0-9.]+)"|<circle cx="([0-9.]+)"/g)].map((m) => Number(m[1] ?? m[2] ?? m[3])));
+    for (const x of xs) {
+      expect(x.length).toBeGreaterThan(5);
+      expect(x.length).toBeLessThanOrEqual(12);
+    }
+    expect(xs[0]![1]).not.toBe(xs[1]![1]);
   });
 
   it('escapes names and survives empty and single-point series', () => {
