@@ -9,6 +9,8 @@ import { ResultCode } from './result-code.js';
  */
 @injectable()
 export class BogoPager extends Pager {
+  /** What it does, for the conformance kit (`spinvm/conformance`): zero fill, and no page-out at all. */
+  static readonly capabilities = { pageOut: false, persistent: false, readOnly: true, zeroFill: true, checksFrames: true, answersDestroyed: true };
   private destroyed = false;
 
   override get refillsCleanPages(): boolean {
