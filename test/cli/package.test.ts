@@ -1,8 +1,8 @@
-// spinvm as a user gets it: compiled with tsconfig.build.json into a temporary package laid out as the published
-// one (package.json, README.md, LICENSE, dist/), packed with `npm pack --dry-run`, and its `spinvm` command run
-// by plain node. Self-sufficient: it runs the TypeScript compiler itself, so no `npm run build` is needed first.
+// spinvm as a user gets it: the tarball `npm pack` makes (test/helpers/packed.ts, once a run), unpacked, listed
+// again with `npm pack --dry-run`, and its `spinvm` command run by plain node.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { packedSpinvm } from '../helpers/packed.js';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,26 +23,10 @@ const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as
 let root: string;
 let pkg: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'spinvm-package-'));
-  pkg = join(root, 'spinvm');
-  mkdirSync(pkg);
-  // tsconfig.build.json as it is (its include, exclude and source-map setting), only written elsewhere.
-  const tsconfig = join(root, 'tsconfig.json');
-  writeFileSync(tsconfig, JSON.stringify({ extends: join(REPO, 'tsconfig.build.json'), compilerOptions: { outDir: join(pkg, 'dist'), rootDir: REPO } }));
-  let log = '';
-  try {
-    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { encoding: 'utf8', stdio: 'pipe' });
-  } catch (err) {
-    // Type errors elsewhere in the tree still emit JavaScript; what matters is that the files below exist.
-    log = String((err as { stdout?: string }).stdout ?? err);
-  }
-  for (const file of ['dist/index.js', 'dist/cli/main.js', 'dist/test/conformance/index.js']) {
-    if (!existsSync(join(pkg, file))) throw new Error(`the build did not produce ${file}:\n${log}`);
-  }
-  for (const file of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(REPO, file), join(pkg, file));
-  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'), 'dir');
-}, 120_000);
+  pkg = (await packedSpinvm()).dir;
+}, 240_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });

@@ -1,10 +1,10 @@
-// The whole user path with plain node and no vitest in between: spinvm is compiled (into a temporary package
-// laid out as the published one, with the `spinvm/conformance` export), the example pager package is installed
-// next to it in a temporary project, and node runs `spinvm conformance`, the package's own node:test suite
-// (which imports `spinvm/conformance`), and a script that loads it as an extension and uses its pager by name.
-// Self-sufficient: it runs the TypeScript compiler itself (a few seconds), so no `npm run build` is needed first.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// The whole user path with plain node and no vitest in between: spinvm as `npm pack` publishes it (made once a
+// run, test/helpers/packed.ts), the example pager package installed next to it in a temporary project, and node
+// runs `spinvm conformance`, the package's own node:test suite (which imports `spinvm/conformance`), and a
+// script that loads it as an extension and uses its pager by name.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { packedSpinvm } from '../helpers/packed.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,39 +16,10 @@ let root: string;
 let pkg: string;
 let app: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'spinvm-built-'));
-  pkg = join(root, 'spinvm');
   app = join(root, 'app');
-  mkdirSync(pkg);
-  // The build: tsconfig.build.json plus the conformance kit (without the deliberately broken pagers).
-  const tsconfig = join(root, 'tsconfig.json');
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: join(REPO, 'tsconfig.build.json'),
-      compilerOptions: { outDir: join(pkg, 'dist'), rootDir: REPO, declaration: false, sourceMap: false },
-      include: ['index.ts', 'vmcore', 'pagers', 'fs', 'extensions', 'cli', 'bench', 'test/conformance'].map((p) => join(REPO, p)),
-      exclude: [join(REPO, '**/*.test.ts'), join(REPO, 'test/conformance/broken')],
-    }),
-  );
-  let log = '';
-  try {
-    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { encoding: 'utf8', stdio: 'pipe' });
-  } catch (err) {
-    // Type errors elsewhere in the tree still emit JavaScript; what matters is that the files below exist.
-    log = String((err as { stdout?: string }).stdout ?? err);
-  }
-  for (const file of ['dist/index.js', 'dist/cli/main.js', 'dist/test/conformance/index.js', 'dist/extensions/index.js']) {
-    if (!existsSync(join(pkg, file))) throw new Error(`the build did not produce ${file}:\n${log}`);
-  }
-  // package.json as published, with the conformance kit exported.
-  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-  manifest.exports['./conformance'] = { types: './dist/test/conformance/index.d.ts', default: './dist/test/conformance/index.js' };
-  manifest.exports['./extensions/default-pager'] = { types: './dist/extensions/default-pager/index.d.ts', default: './dist/extensions/default-pager/index.js' };
-  manifest.exports['./extensions/examples/*'] = { types: './dist/extensions/examples/*/index.d.ts', default: './dist/extensions/examples/*/index.js' };
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2));
-  symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+  pkg = (await packedSpinvm()).dir;
   // The user's project: spinvm and the pager package installed side by side.
   mkdirSync(join(app, 'node_modules'), { recursive: true });
   symlinkSync(pkg, join(app, 'node_modules/spinvm'), 'dir');

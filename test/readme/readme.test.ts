@@ -1,4 +1,5 @@
-// The README, run as a user would run it: spinvm is packed (`npm pack`, which builds from a clean dist/), and
+// The README, run as a user would run it: spinvm is packed (`npm pack`, which builds from a clean dist/; once a
+// run, test/helpers/packed.ts), and
 // every README block marked for it is written or run in a fresh temporary folder where `npm install spinvm`
 // installs that tarball. The "writing a pager" steps make a separate pager package that takes spinvm as a peer
 // dependency, an application that installs spinvm and links the package with `file:` (so two copies of spinvm
@@ -11,8 +12,9 @@
 //   <!-- node: DIR/NAME expect: TEXT --> a script run with node in DIR once every other block has run
 // A file whose folder does not exist yet is written once a later run block has made it (as a reader would).
 // In `npm install` lines the package name `spinvm` stands for the tarball; npm uses its cache first.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { packedSpinvm } from '../helpers/packed.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,12 +52,9 @@ let work: string;
 let tarball: string;
 const blocks = markedBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'));
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'spinvm-readme-'));
-  execFileSync('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const packed = readdirSync(work).find((f) => f.endsWith('.tgz'));
-  if (!packed) throw new Error('npm pack made no tarball');
-  tarball = join(work, packed);
+  tarball = (await packedSpinvm()).tarball;
 }, 240_000);
 
 afterAll(() => {
