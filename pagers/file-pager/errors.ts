@@ -20,3 +20,11 @@ export class MappedFileTruncatedError extends SpinVmError {
     super(`${path} shrank under its mapping: page ${page} lies past its end (mapped ${mappedSize} bytes, the file now has ${fileSize})`);
   }
 }
+
+/** pwrite or truncate through a file opened read-only (POSIX EBADF: the descriptor is not open for writing). */
+export class ReadOnlyFileError extends SpinVmError {
+  override readonly code = 'EBADF';
+  constructor(readonly path: string) {
+    super(`${path} is open read-only: open it with { writable: true } to write or truncate it`);
+  }
+}

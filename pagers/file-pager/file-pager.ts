@@ -26,6 +26,12 @@ export class FilePager extends Pager {
   private window = 1;
   private nextExpected = -1;
   private staging: Uint8Array | undefined;
+  /**
+   * @internal Checks the file's real size and takes on growth (calling `resize`), for a page-in or page-out
+   * that reaches past the known end: a file grown by someone else then gives its new bytes to the last page,
+   * and takes the bytes mappings wrote there. Set by the file's shared state; absent, the limit is fixed.
+   */
+  sizeCheck: (() => void) | undefined = undefined;
   /** Read-ahead I/Os and the pages they brought, for stats. */
   reads = 0;
   pagesRead = 0;
@@ -34,17 +40,28 @@ export class FilePager extends Pager {
 
   /**
    * @param accessor  the file's shared accessor (one per file, from the registry)
-   * @param limit     the mapped size (the object may end past it, on a page boundary): no file read or write goes past it
-   * @param fileSize  the file's size when mapped: pages below it that read short mean the file shrank
+   * @param limit     the mapped size (the object may end past it): no file read or write goes past it
+   * @param fileSize  the file's size as known: pages below it that read short mean the file shrank
    * @param writable  whether dirty pages may be written back
    */
   constructor(
     private readonly accessor: Accessor,
-    private readonly limit: number,
-    private readonly fileSize: number,
+    private limit: number,
+    private fileSize: number,
     private readonly writable: () => boolean,
   ) {
     super();
+  }
+
+  /**
+   * @internal The file changed size (grown or cut through the file's one page set): reads and writes stop
+   * at `limit` from now on, and `fileSize` is what the file holds. The read-ahead buffer is dropped, since
+   * it may hold zeros where the file now has bytes, or bytes it no longer has.
+   */
+  resize(limit: number, fileSize: number): void {
+    this.limit = limit;
+    this.fileSize = fileSize;
+    this.raCount = 0;
   }
 
   /** A clean page is the file's own bytes: it can always be read again. */
@@ -61,6 +78,7 @@ export class FilePager extends Pager {
     if (this.destroyed) return ResultCode.PagerDestroyed;
     this.checkFrame(frame);
     const ps = this.context.pageSize;
+    if (this.sizeCheck !== undefined && (page + 1) * ps > this.limit) this.sizeCheck();
     const sequential = page === this.nextExpected;
     this.nextExpected = page + 1;
     if (page >= this.raFirst && page < this.raFirst + this.raCount) {
@@ -80,7 +98,8 @@ export class FilePager extends Pager {
       return ResultCode.Success;
     }
     this.window = sequential ? Math.min(this.window * 2, MAX_READ_AHEAD_PAGES) : 1;
-    const count = Math.min(this.window, this.context.pageCount - page);
+    // The object may grow, and its context keeps the size it was made with: runs stop at the limit instead.
+    const count = Math.max(1, Math.min(this.window, Math.ceil(this.limit / ps) - page));
     if (count === 1) {
       this.readRun(page, 1, frame);
       return ResultCode.Success;
@@ -97,6 +116,7 @@ export class FilePager extends Pager {
     if (this.destroyed) return ResultCode.PagerDestroyed;
     this.checkFrame(frame);
     if (!dirty) return ResultCode.Success; // the file has these bytes already
+    this.checkEnd(page, 1);
     return this.writeRun(page, 1, frame);
   }
 
@@ -104,6 +124,7 @@ export class FilePager extends Pager {
     if (this.destroyed) return frames.map(() => ResultCode.PagerDestroyed);
     if (frames.length === 1) return [this.pageOut(firstPage, frames[0]!, true)];
     const ps = this.context.pageSize;
+    this.checkEnd(firstPage, frames.length); // before the frames are copied: growth may change the last one
     const buf = (this.staging ??= new Uint8Array(MAX_READ_AHEAD_PAGES * ps));
     const codes: ResultCode[] = [];
     // Runs longer than the staging buffer go in several writes of at most MAX_READ_AHEAD_PAGES pages.
@@ -135,6 +156,11 @@ export class FilePager extends Pager {
     const whole = Math.floor(got / ps);
     if (whole === 0) throw new MappedFileTruncatedError(this.accessor.path, page, this.fileSize, start + got);
     return whole;
+  }
+
+  /** A write of pages `page .. page + count` that reaches past the known end checks the file's size first. */
+  private checkEnd(page: number, count: number): void {
+    if (this.sizeCheck !== undefined && (page + count) * this.context.pageSize > this.limit) this.sizeCheck();
   }
 
   private writeRun(page: number, count: number, src: Uint8Array): ResultCode {

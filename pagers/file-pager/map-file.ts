@@ -7,14 +7,26 @@ import { checkOptions, checkPositive } from '../../vmcore/validate.js';
 import type { Vm } from '../../vmcore/vm/vm.js';
 import { PAGER_TOKENS } from '../tokens.js';
 import { FilePager } from './file-pager.js';
-import { MappedFile, type SharedFile } from './mapped-file.js';
+import { MappedFile, OpenFile } from './mapped-file.js';
+import { extendShared, refreshSize, refreshSizeSync, type SharedFile } from './shared-file.js';
 
 export interface MapFileOptions {
   /** Map for writing: dirty pages are written back. Default false. */
   writable?: boolean;
-  /** Mapped size in bytes; default the file's size. Larger than the file (writable) extends it as pages are written. */
+  /**
+   * The least size in bytes: a shorter file is first extended to it with zeros (as ftruncate does; needs
+   * `writable`, and is ignored without). The mapping covers the whole file either way, and follows it as it
+   * grows or shrinks.
+   */
   size?: number;
   /** Create the file if missing (needs `writable` and `size`). Default false. */
+  create?: boolean;
+}
+
+export interface OpenFileOptions {
+  /** Open for writing too: pwrite and truncate. Default false. */
+  writable?: boolean;
+  /** Create the file, empty, if it is missing (needs `writable`). Default false. */
   create?: boolean;
 }
 
@@ -34,9 +46,10 @@ function registryOf(vm: Vm): FileRegistry {
 
 /**
  * Maps a file into a memory object paged by a FilePager (the same file mapped twice in one instance, even by
- * calls that overlap in time, shares one memory object, so each mapping sees the other's writes at once).
- * The object covers the mapped size rounded up to whole pages. Missing files, directories, files without
- * permission: a FileSystemError naming the path and the cause.
+ * calls that overlap in time, shares one memory object, so each mapping sees the other's writes at once;
+ * so do `openFile` handles and address spaces). The object covers the file rounded up to whole pages (an
+ * empty file too: it maps with size 0, and grows). Missing files, directories, files without permission:
+ * a FileSystemError naming the path and the cause.
  */
 export async function mapFile(vm: Vm, path: string, options?: MapFileOptions): Promise<MappedFile> {
   const o = checkOptions<MapFileOptions>('options', options, ['writable', 'size', 'create']);
@@ -45,7 +58,35 @@ export async function mapFile(vm: Vm, path: string, options?: MapFileOptions): P
   if (o.size !== undefined) checkPositive('size', o.size);
   if (o.create && (!o.writable || o.size === undefined)) throw new InvalidArgumentError('create', o.create, 'used with writable: true and a size');
   const writable = o.writable ?? false;
-  const lease = await registryOf(vm).acquire(path, { writable, create: o.create ?? false });
+  const { shared, path: canonical } = await share(vm, path, writable, o.create ?? false);
+  try {
+    if (writable && o.size !== undefined && o.size > shared.size) await extendShared(shared, o.size);
+  } catch (err) {
+    await release(shared);
+    throw err;
+  }
+  return new MappedFile(shared, canonical, writable, release);
+}
+
+/**
+ * Opens a file for pread, pwrite and truncate through its one set of pages: the pages every mapping of the
+ * file in the instance uses, so a byte written here is seen at once by every mapping, and a byte a mapping
+ * writes is what `pread` answers (Linux's page cache, shared by read/write and mmap).
+ */
+export async function openFile(vm: Vm, path: string, options?: OpenFileOptions): Promise<OpenFile> {
+  const o = checkOptions<OpenFileOptions>('options', options, ['writable', 'create']);
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', path, 'a file path');
+  if (o.writable !== undefined && typeof o.writable !== 'boolean') throw new InvalidArgumentError('writable', o.writable, 'a boolean');
+  if (o.create !== undefined && typeof o.create !== 'boolean') throw new InvalidArgumentError('create', o.create, 'a boolean');
+  if (o.create && !o.writable) throw new InvalidArgumentError('create', o.create, 'used with writable: true');
+  const writable = o.writable ?? false;
+  const { shared, path: canonical } = await share(vm, path, writable, o.create ?? false);
+  return new OpenFile(shared, canonical, writable, release);
+}
+
+/** A new reference to the file's shared state (made now if no one holds it), its size checked again. */
+async function share(vm: Vm, path: string, writable: boolean, create: boolean): Promise<{ shared: SharedFile; path: string }> {
+  const lease = await registryOf(vm).acquire(path, { writable, create });
   let owned = false; // this lease became the shared file's
   try {
     for (;;) {
@@ -53,11 +94,11 @@ export async function mapFile(vm: Vm, path: string, options?: MapFileOptions): P
       if (slot === undefined) {
         // Published before any await, so a concurrent mapFile of the file waits for this one.
         const mine = {} as Slot;
-        mine.ready = makeShared(vm, lease, o.size, mine);
+        mine.ready = makeShared(vm, lease, mine);
         lease.shared.set(SHARED, mine);
         owned = true;
         try {
-          return new MappedFile(await mine.ready, lease.path, writable, release);
+          return { shared: await mine.ready, path: lease.path };
         } catch (err) {
           forget(lease, mine);
           owned = false;
@@ -68,19 +109,22 @@ export async function mapFile(vm: Vm, path: string, options?: MapFileOptions): P
       try {
         existing = await slot.ready;
       } catch {
-        forget(lease, slot); // its maker failed: make it here instead (perhaps with a size it lacked)
+        forget(lease, slot); // its maker failed: make it here instead
         continue;
       }
       if (existing.dead || existing.object.isDestroyed) {
         forget(lease, slot);
         continue;
       }
-      if (o.size !== undefined && o.size !== existing.size) {
-        throw new InvalidArgumentError('size', o.size, `${existing.size}, the size ${lease.path} is already mapped with`);
-      }
       existing.mappings++;
       await lease.release(); // the shared object holds the file open through its own lease
-      return new MappedFile(existing, lease.path, writable, release);
+      try {
+        await refreshSize(existing); // the file may have grown since it was first opened
+      } catch (err) {
+        await release(existing);
+        throw err;
+      }
+      return { shared: existing, path: lease.path };
     }
   } catch (err) {
     if (!owned) await lease.release();
@@ -93,15 +137,26 @@ interface Slot {
   ready: Promise<SharedFile>;
 }
 
-async function makeShared(vm: Vm, lease: FileLease, requested: number | undefined, slot: Slot): Promise<SharedFile> {
-  const fileSize = await lease.accessor.size();
-  const size = requested ?? fileSize;
-  if (size === 0) throw new InvalidArgumentError('size', size, `a positive size: ${lease.path} is empty, give { size } to map it`);
-  // The pager stops at `size` (no write extends the file further); the object ends on a page boundary, so
-  // the rest of the last page is memory that reads zeros at first, as POSIX mmap has it.
-  const pager = new FilePager(lease.accessor, size, fileSize, () => lease.accessor.writable);
-  const object = vm.createMemoryObject({ size: Math.ceil(size / vm.pageSize) * vm.pageSize, pager, name: lease.path });
-  const shared: SharedFile = { object, pager, lease, size, slot, mappings: 1, dead: false, cancelShutdown: () => undefined };
+async function makeShared(vm: Vm, lease: FileLease, slot: Slot): Promise<SharedFile> {
+  const size = await lease.accessor.size();
+  // The pager stops at the file's size (no write extends the file); the object ends on a page boundary, so
+  // the rest of the last page is memory that reads zeros at first, as POSIX mmap has it. An empty file
+  // gets one page, so it can grow without a new object.
+  const pager = new FilePager(lease.accessor, size, size, () => lease.accessor.writable);
+  const object = vm.createMemoryObject({ size: Math.max(1, Math.ceil(size / vm.pageSize)) * vm.pageSize, pager, name: lease.path });
+  const shared: SharedFile = {
+    vm,
+    object,
+    pager,
+    lease,
+    size,
+    slot,
+    mappings: 1,
+    dead: false,
+    cancelShutdown: () => undefined,
+    resizing: Promise.resolve(),
+  };
+  pager.sizeCheck = () => void refreshSizeSync(shared);
   try {
     shared.cancelShutdown = watchShutdown(vm, shared);
   } catch (err) {

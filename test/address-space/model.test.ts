@@ -167,18 +167,21 @@ async function run(cmds: Cmd[], options: { async: boolean }): Promise<void> {
   const t: Setup = setup({ pageSize: PS, frames: 6, swap: options.async ? 'async' : true, asyncFiles: options.async });
   try {
     const paths = FILE_PAGES.map((n, i) => t.file(`file${i}`, pattern(n * PS, i + 1)));
+    // File 1 cannot be written (the mapper refuses write access): a shared mapping of it with write rights, or
+    // protect giving them, is EACCES. File 0 can: every shared mapping of it may be given write rights.
+    t.mapper.readOnly.add(paths[1]!);
     const files: MObj[] = FILE_PAGES.map((n, i) => ({ bytes: pattern(n * PS, i + 1), limit: n, file: i }));
     const spaces: AddressSpace[] = [t.space];
     const models: MSpace[] = [new Map()];
     const checkDisk = (i: number): void => {
       expect(t.disk(paths[i]!), `file ${i} on disk`).toEqual(files[i]!.bytes);
     };
-    /** Files a range holds writable shared pages of: they must be on disk after a sync or an unmap of it. */
+    /** Files a range holds shared pages of: every dirty page of them must be on disk after a sync or an unmap of it, whichever mapping wrote it. */
     const writableFiles = (m: MSpace, first: number, count: number): Set<number> => {
       const out = new Set<number>();
       for (let p = first; p < first + count; p++) {
         const e = m.get(p);
-        if (e?.kind === 'shared' && e.writable && e.obj.file !== undefined) out.add(e.obj.file);
+        if (e?.kind === 'shared' && e.obj.file !== undefined) out.add(e.obj.file);
       }
       return out;
     };
@@ -199,13 +202,18 @@ async function run(cmds: Cmd[], options: { async: boolean }): Promise<void> {
             c.src === 'anon'
               ? { anonymous: true, length, prot: c.prot, share: c.share }
               : { file: paths[c.src]!, offset: c.offset * PS, length, prot: c.prot, share: c.share };
-          const at = await space.map({ ...options, ...(c.fixed || c.hint ? { address: c.page * PS } : {}), ...(c.fixed ? { fixed: true } : {}) });
+          const placed = { ...options, ...(c.fixed || c.hint ? { address: c.page * PS } : {}), ...(c.fixed ? { fixed: true } : {}) };
+          if (c.src === 1 && c.share === 'shared' && c.prot & PROT.WRITE) {
+            await expect(space.map(placed)).rejects.toBeInstanceOf(AccessDeniedError);
+            break;
+          }
+          const at = await space.map(placed);
           expect(at).toBe(expected * PS);
           const shared: MObj = c.src === 'anon' ? { bytes: new Uint8Array(length), limit: c.pages } : files[c.src]!;
           for (let k = 0; k < c.pages; k++) {
             const p = expected + k;
             if (c.src === 'anon' && c.share === 'private') m.set(p, { kind: 'anon', prot: c.prot, data: new Uint8Array(PS) });
-            else if (c.share === 'shared') m.set(p, { kind: 'shared', prot: c.prot, obj: shared, page: (c.src === 'anon' ? 0 : c.offset) + k, writable: c.src === 'anon' || (c.prot & PROT.WRITE) !== 0 });
+            else if (c.share === 'shared') m.set(p, { kind: 'shared', prot: c.prot, obj: shared, page: (c.src === 'anon' ? 0 : c.offset) + k, writable: c.src !== 1 });
             else m.set(p, { kind: 'private', prot: c.prot, obj: shared, page: c.offset + k, copy: undefined });
           }
           for (const f of synced) checkDisk(f);

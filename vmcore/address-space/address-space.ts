@@ -240,8 +240,8 @@ export class AddressSpace {
     else {
       const base =
         kind === 'object'
-          ? new Base(o.object!, o.object!.pageCount, undefined, true, o.object!.name)
-          : await this.openFile(mapper!, o.file!, share === 'shared' && (prot & PROT.WRITE) !== 0);
+          ? new Base(o.object!, undefined, true, o.object!.name)
+          : await this.openFile(mapper!, o.file!, share === 'shared', share === 'shared' && (prot & PROT.WRITE) !== 0);
       if (share === 'shared') {
         level = base;
         page = offset / ps;
@@ -326,7 +326,7 @@ export class AddressSpace {
     const out = new Uint8Array((end - start) / ps);
     this.eachRegion(start, end, (r, from, to) => {
       for (let a = from; a < to; a += ps) {
-        if (this.find(r.level, r.page + (a - r.start) / ps) !== PAGE) continue;
+        if (this.find(r.level, r.page + (a - r.start) / ps, false, false) !== PAGE) continue;
         const obj = this.hitObject!;
         if (!obj.isDestroyed && obj.isResident(this.hitPage * ps, 1)) out[(a - start) / ps] = 1;
       }
@@ -454,8 +454,8 @@ export class AddressSpace {
 
   /**
    * Unmaps every page of the range (munmap); unmapped pages in it are fine. Shared file mappings are synced
-   * first, so their writes reach the file. The range is gone at once; the promise ends when the syncs and
-   * the freeing of unused objects do.
+   * first (with write rights or not), so the file's writes reach it. The range is gone at once; the promise
+   * ends when the syncs and the freeing of unused objects do.
    */
   async unmap(address: number, length: number): Promise<void> {
     this.checkAlive();
@@ -465,8 +465,8 @@ export class AddressSpace {
 
   /**
    * Changes the protection of every page of the range (mprotect). Throws UnmappedRangeError if a page of it
-   * is unmapped, and AccessDeniedError when write rights are asked on a shared mapping of a file open
-   * read-only; then nothing is changed.
+   * is unmapped, and AccessDeniedError (EACCES) when write rights are asked on a shared mapping of a file
+   * that could not be opened for writing (a file that can be is always opened so); then nothing is changed.
    */
   protect(address: number, length: number, prot: Protection): void {
     this.checkAlive();
@@ -477,7 +477,7 @@ export class AddressSpace {
     for (let i = this.firstEndingAfter(start); i < this.regions.length && this.regions[i]!.start < end; i++) {
       const r = this.regions[i]!;
       if (mask & PROT.WRITE && r.share === 'shared' && r.level instanceof Base && !r.level.writable) {
-        throw new AccessDeniedError(r.level.label, 'open read-only: a shared mapping of it cannot be given write rights (EACCES)');
+        throw new AccessDeniedError(r.level.label, 'cannot be opened for writing: a shared mapping of it cannot be given write rights (EACCES)');
       }
     }
     this.splitAt(start);
@@ -488,11 +488,12 @@ export class AddressSpace {
   }
 
   /**
-   * msync: shared mappings of files write their dirty pages to the file and make them durable (of
-   * objects: flush them to their pager); anonymous memory has nothing to do. `invalidate` is accepted and,
-   * as on Linux, never discards a private mapping's own copies: every mapping of a file already reads the
-   * file's one set of pages, so nothing stale is left to drop. A length of 0 does nothing and succeeds, as
-   * on Linux. Throws UnmappedRangeError (nothing done) if a page of the range is unmapped.
+   * msync: shared mappings of files write the file's dirty pages to it and make them durable, whichever
+   * mapping (with write rights or not) dirtied them, since a file's pages are one set (of objects: flush
+   * them to their pager); anonymous memory has nothing to do. `invalidate` is accepted and, as on Linux,
+   * never discards a private mapping's own copies: every mapping of a file already reads the file's one
+   * set of pages, so nothing stale is left to drop. A length of 0 does nothing and succeeds, as on Linux.
+   * Throws UnmappedRangeError (nothing done) if a page of the range is unmapped.
    */
   async sync(address: number, length: number, options?: SyncOptions): Promise<void> {
     this.checkAlive();
@@ -505,7 +506,7 @@ export class AddressSpace {
     const bases = new Set<Base>();
     for (let i = this.firstEndingAfter(start); i < this.regions.length && this.regions[i]!.start < end; i++) {
       const r = this.regions[i]!;
-      if (r.level instanceof Base && r.level.writable) bases.add(r.level);
+      if (r.level instanceof Base) bases.add(r.level); // the file's pages are one set: whichever mapping dirtied them
     }
     // Hold each base while its sync runs, so an unmap meanwhile does not close it under the sync.
     const list = [...bases];
@@ -717,7 +718,7 @@ export class AddressSpace {
     let shared = 0;
     let own = 0;
     const count = (r: Region, page: number): void => {
-      if (this.find(r.level, page) !== PAGE) return;
+      if (this.find(r.level, page, false, false) !== PAGE) return;
       const obj = this.hitObject!;
       if (obj.isDestroyed || !obj.isResident(this.hitPage * ps, 1)) return;
       resident += ps;
@@ -836,7 +837,7 @@ export class AddressSpace {
    * Where page `idx` of `level` is read from: the first level of the chain holding it, else the base, else
    * the zero page. `skip` passes the shadows by (a page `advise(..., 'dontneed')` dropped).
    */
-  private find(level: Level, idx: number, skip = false): number {
+  private find(level: Level, idx: number, skip = false, recheck = true): number {
     let l: Level = level;
     for (;;) {
       if (l instanceof Shadow) {
@@ -853,7 +854,7 @@ export class AddressSpace {
         idx += l.backingOffset;
         l = below;
       } else {
-        if (idx >= l.limit) return BUS;
+        if (idx >= l.limit && !(recheck && l.reaches(idx))) return BUS;
         this.hitObject = l.object;
         this.hitPage = idx;
         return PAGE;
@@ -865,7 +866,7 @@ export class AddressSpace {
   private findWrite(r: Region, idx: number): number {
     const l = r.level;
     if (l instanceof Base) {
-      if (idx >= l.limit) return BUS;
+      if (idx >= l.limit && !l.reaches(idx)) return BUS;
       this.hitObject = l.object;
       this.hitPage = idx;
       return PAGE;
@@ -1042,7 +1043,9 @@ export class AddressSpace {
         try {
           return this.tlbReadObject!.getUint(this.tlbReadOffset + within, size);
         } catch (err) {
-          throw this.miss(err, address, 'read');
+          // Evicted, or dropped because its file was cut: look the page up again (it may be past the end now).
+          if (!(err instanceof NotResidentError)) throw err;
+          this.tlbRead = NaN;
         }
       }
     }
@@ -1086,7 +1089,8 @@ export class AddressSpace {
         try {
           return this.tlbWriteObject!.setUint(this.tlbWriteOffset + within, size, value);
         } catch (err) {
-          throw this.miss(err, address, 'write');
+          if (!(err instanceof NotResidentError)) throw err;
+          this.tlbWrite = NaN;
         }
       }
     }
@@ -1252,7 +1256,7 @@ export class AddressSpace {
     for (let a = start; a < end; a += ps) {
       const r = this.lookup(a);
       if (r === undefined || this.destroyed) return; // unmapped meanwhile
-      if (this.find(r.level, r.page + (a - r.start) / ps) !== PAGE) continue;
+      if (this.find(r.level, r.page + (a - r.start) / ps, false, false) !== PAGE) continue;
       try {
         await this.hitObject!.request(this.hitPage, 'read');
       } catch {
@@ -1286,12 +1290,12 @@ export class AddressSpace {
     if (!lock.object.isDestroyed) lock.object.unpin(lock.page);
   }
 
-  /** Ends removed regions: unlocks their pages, syncs shared writable file mappings, then drops their references. */
+  /** Ends removed regions: unlocks their pages, syncs shared file mappings (whichever mapping dirtied the pages), then drops their references. */
   private async retire(removed: Region[]): Promise<void> {
     if (removed.length === 0) return;
     for (const r of removed) this.unlockRange(r.start, r.end);
     const bases = new Set<Base>();
-    for (const r of removed) if (r.level instanceof Base && r.level.file !== undefined && r.level.writable) bases.add(r.level);
+    for (const r of removed) if (r.level instanceof Base && r.level.file !== undefined) bases.add(r.level);
     const failures: unknown[] = [];
     for (const result of await Promise.allSettled([...bases].map((b) => this.syncBase(b)))) if (result.status === 'rejected') failures.push(result.reason);
     const ends: Array<Promise<unknown>> = [];
@@ -1310,17 +1314,21 @@ export class AddressSpace {
     }
   }
 
-  private async openFile(mapper: FileMapper, path: string, write: boolean): Promise<Base> {
-    const file: MappableFile = await mapper.open(path, write);
+  /**
+   * Opens a file for a mapping. A shared mapping asks for write access whatever its rights now, as Linux
+   * lets mprotect add write rights whenever the file could be opened for writing; the mapper answers
+   * read-only when the file refuses it, and only a mapping that `needs` write rights then fails (EACCES).
+   */
+  private async openFile(mapper: FileMapper, path: string, ask: boolean, needs: boolean): Promise<Base> {
+    const file: MappableFile = await mapper.open(path, ask);
     if (typeof file !== 'object' || file === null || !(file.object instanceof MemoryObject) || !Number.isSafeInteger(file.size) || file.size < 0) {
       throw new InvalidArgumentError('FileMapper.open answer', file, 'a MappableFile (object, size, writable, sync, close)');
     }
-    if (write && !file.writable) {
+    if (needs && !file.writable) {
       await file.close();
-      throw new AccessDeniedError(path, 'open read-only: a shared mapping with write rights needs write access (EACCES)');
+      throw new AccessDeniedError(path, 'cannot be opened for writing: a shared mapping with write rights needs write access (EACCES)');
     }
-    const limit = Math.min(Math.ceil(file.size / this.pageSize), file.object.pageCount);
-    return new Base(file.object, limit, file, file.writable === true, path);
+    return new Base(file.object, file, ask && file.writable === true, path);
   }
 
   // ---- checks ----

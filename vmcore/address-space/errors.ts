@@ -61,7 +61,7 @@ export class UnmappedRangeError extends SpinVmError {
   }
 }
 
-/** Write rights asked on a shared mapping of a file that is open read-only (POSIX EACCES); nothing was changed. */
+/** Write rights asked on a shared mapping of a file that could not be opened for writing (POSIX EACCES); nothing was changed. */
 export class AccessDeniedError extends SpinVmError {
   override readonly code = 'EACCES';
   constructor(readonly path: string, detail: string) {

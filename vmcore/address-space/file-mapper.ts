@@ -12,8 +12,10 @@ export interface FileMapper {
   /**
    * Opens `path` for mapping: for reading, and for writing too when `writable` is true. Answers a new
    * reference to the file's one shared memory object (one per file per instance, whoever opens it). A
-   * mapper may answer `writable: false` when write access is refused; the address space then fails the
-   * mapping with AccessDeniedError. Rejects if the file cannot be opened.
+   * mapper answers `writable: false` when write access is refused (permissions, a read-only file system):
+   * the address space asks for it for every shared mapping, as a file that can be written may be given
+   * write rights later (mprotect), and answers AccessDeniedError (EACCES) only when a mapping needs them
+   * and the file was refused. Rejects if the file cannot be opened.
    */
   open(path: string, writable: boolean): Promise<MappableFile>;
 }
@@ -22,12 +24,22 @@ export interface FileMapper {
 export interface MappableFile {
   /**
    * The file's memory object, shared by every mapping of the file in every address space of the instance.
-   * Its size should be the file's size rounded up to whole pages: the bytes past the end of the file in its
-   * last page then read as zero, stay in memory when written, and are never written to the file.
+   * It should cover at least the file's size rounded up to whole pages (it may be larger, for growth): the
+   * bytes past the end of the file in its last page then read as zero, stay in memory when written, and
+   * are never written to the file.
    */
   readonly object: MemoryObject;
-  /** The file's size in bytes when it was opened. Pages wholly past it fault with BusError. */
+  /**
+   * The file's size in bytes, read on every check: pages wholly past it fault with BusError. A mapper whose
+   * files change size answers the current size (growing `object` first, so it covers it).
+   */
   readonly size: number;
+  /**
+   * Optional: checks the file's real size now (one cheap, synchronous call) and takes it on, growing
+   * `object` if needed; answers it. The address space calls it when an access would be a BusError, so
+   * growth made by anyone (another process, a plain write) is seen. Without it the size is `size`.
+   */
+  refreshSize?(): number;
   /** Whether this reference may write the file (granted for `open(path, true)` unless refused). */
   readonly writable: boolean;
   /** Writes the object's dirty pages to the file and makes them durable (flush, then fsync). */

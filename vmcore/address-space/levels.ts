@@ -14,13 +14,38 @@ export class Base {
   asyncError: unknown = undefined;
   constructor(
     readonly object: MemoryObject,
-    /** Pages that can be accessed; the pages from here on fault with BusError. */
-    readonly limit: number,
     readonly file: MappableFile | undefined,
-    /** Whether shared mappings of it may be given write rights. */
+    /** Whether shared mappings of it may be given write rights (the file was opened for writing). */
     readonly writable: boolean,
     readonly label: string,
   ) {}
+
+  /**
+   * Pages that can be accessed now; the pages from here on fault with BusError. A file's follows its
+   * current size (the pages of its last, partial page included), as it grows and shrinks.
+   */
+  get limit(): number {
+    const f = this.file;
+    const n = this.object.pageCount;
+    if (f === undefined) return n;
+    const pages = Math.ceil(f.size / this.object.pageSize);
+    return pages < n ? pages : n;
+  }
+
+  /**
+   * Whether page `idx` lies inside the file once its real size has been checked again (one cheap size
+   * call, made only when an access would otherwise be a BusError), so growth by anyone is seen.
+   */
+  reaches(idx: number): boolean {
+    const f = this.file;
+    if (f === undefined || this.dead || typeof f.refreshSize !== 'function') return false;
+    try {
+      f.refreshSize();
+    } catch {
+      return false; // the size cannot be read now: the file is as large as it was known to be
+    }
+    return idx < this.limit;
+  }
 }
 
 /**

@@ -62,7 +62,8 @@ export class MemoryObject implements FrameOwner {
   readonly pager: Pager;
 
   private readonly id: number;
-  private readonly cache: Cache;
+  /** Replaced only by `grow` (a file's object covering a grown file). */
+  private cache: Cache;
   private readonly pool: FramePool;
   private readonly queue: PageQueue;
   private readonly hub: EventHub;
@@ -400,6 +401,78 @@ export class MemoryObject implements FrameOwner {
     } catch {
       // Advice is never an error of the caller's.
     }
+  }
+
+  /**
+   * @internal Makes the object `size` bytes long (at least its size now): the file under it grew. The pages
+   * it holds stay where they are; `cache` (made for the new page count, from the instance's CacheFactory)
+   * takes them over. The pager's `context` keeps the size it was made with: a pager of a growing object is
+   * told the new size by whoever grows it.
+   */
+  grow(size: number, cache: Cache): void {
+    this.checkAlive();
+    checkIndex('size', size);
+    if (size <= this.size) return;
+    if (cache !== this.cache) {
+      this.cache.iterate((page, frame) => cache.update(page, frame));
+      this.cache = cache;
+    }
+    (this as { size: number }).size = size;
+    (this as { pageCount: number }).pageCount = Math.ceil(size / this.pageSize);
+  }
+
+  /**
+   * @internal Forgets every byte from `offset` on, without paging anything out: the file under the object
+   * was cut there (POSIX truncate). Pages wholly past it leave the cache, dirty or not, and their frames go
+   * back to the pool; the rest of the page `offset` falls in reads zeros. A frame still in use (pinned, or in
+   * a page-out) cannot be taken away: it is zeroed, made clean and stays resident.
+   */
+  discardFrom(offset: number): void {
+    if (this.destroyed) return;
+    checkIndex('offset', offset);
+    const ps = this.pageSize;
+    const pool = this.pool;
+    const first = Math.ceil(offset / ps);
+    const gone: number[] = [];
+    this.cache.iterate((page) => {
+      if (page >= first) gone.push(page);
+    });
+    for (const page of gone) {
+      const frame = this.cache.lookup(page);
+      if (pool.flags[frame]! & FrameFlag.Busy || pool.pins[frame]! > 0) {
+        pool.chunk(frame).fill(0, pool.offset(frame), pool.offset(frame) + ps);
+        pool.flags[frame] &= ~FrameFlag.Dirty;
+        continue;
+      }
+      this.cache.invalidate(page);
+      this.queue.reserve(frame);
+      pool.release(frame);
+    }
+    const within = offset % ps;
+    if (within !== 0) {
+      const frame = this.cache.lookup(first - 1);
+      if (frame >= 0) pool.chunk(frame).fill(0, pool.offset(frame) + within, pool.offset(frame) + ps);
+    }
+  }
+
+  /**
+   * @internal The backing store changed under a resident page from `offset` on: `bytes` are its bytes there
+   * now. Copies them into the page if it is resident, without changing whether it is dirty; an absent page
+   * is left alone (its next page-in reads them). With `keepWritten`, a byte the page holds that is not zero
+   * stays (it was written in memory: a file grown by someone else keeps what mappings wrote past its old end).
+   */
+  refill(offset: number, bytes: Uint8Array, keepWritten = false): void {
+    if (this.destroyed || bytes.length === 0) return;
+    checkSpan(offset, bytes.length, this.size);
+    const ps = this.pageSize;
+    const page = Math.floor(offset / ps);
+    if (Math.floor((offset + bytes.length - 1) / ps) !== page) throw new InvalidArgumentError('bytes', bytes, 'bytes within one page');
+    const frame = this.cache.lookup(page);
+    if (frame < 0) return;
+    const chunk = this.pool.chunk(frame);
+    const at = this.pool.offset(frame) + offset - page * ps;
+    if (!keepWritten) chunk.set(bytes, at);
+    else for (let i = 0; i < bytes.length; i++) if (chunk[at + i] === 0) chunk[at + i] = bytes[i]!;
   }
 
   /** Subscribes to this object's events; answers the function that unsubscribes. */
