@@ -6,6 +6,9 @@
 // maps what, and the files' sizes), never from results, so the same list can be replayed on both sides and
 // shrunk by dropping operations.
 
+import { patternPage } from '../conformance/harness.js';
+import { Prng } from '../helpers/prng.js';
+
 export const REGION_PAGES = 24;
 /** Where every mapping goes, in spinvm and in the kernel: 2^44, far from anything a Python process maps. */
 export const REGION_BASE = 2 ** 44;
@@ -64,55 +67,11 @@ export interface Sequence {
   ops: Op[];
 }
 
-// ---- a seeded PRNG (mulberry32) and byte patterns ----
-
-export class Prng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (Math.imul(seed | 0, 0x9e3779b1) ^ 0x6d2b79f5) >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** [0, n) */
-  int(n: number): number {
-    return n <= 1 ? 0 : Math.floor((this.next() / 2 ** 32) * n);
-  }
-  /** [lo, hi] */
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.next() / 2 ** 32 < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  weighted<K extends string>(table: Readonly<Partial<Record<K, number>>>): K {
-    const keys = (Object.keys(table) as K[]).filter((k) => (table[k] ?? 0) > 0);
-    let r = (this.next() / 2 ** 32) * keys.reduce((s, k) => s + table[k]!, 0);
-    for (const k of keys) {
-      r -= table[k]!;
-      if (r < 0) return k;
-    }
-    return keys[keys.length - 1]!;
-  }
-}
+// ---- byte patterns ----
 
 /** `length` pseudo-random bytes, the same for the same seed: what a write writes, a file starts with or grows by. */
 export function pattern(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (Math.imul(seed | 0, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return patternPage(length, seed);
 }
 
 // ---- the layout model ----
