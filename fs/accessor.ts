@@ -23,12 +23,13 @@ interface PendingOp {
  *
  * Ordering rules:
  * - Async calls conflict when their byte ranges overlap and at least one writes (truncate covers
- *   [newSize, end), size() reads the whole file). A call waits for every conflicting call issued before it,
+ *   [newSize, end)). A call waits for every conflicting call issued before it,
  *   then runs; calls that do not conflict run concurrently. So overlapping calls take effect in the order
  *   they were issued.
- * - sync() waits for every write and truncate issued before it, so the fsync covers them; nothing issued
- *   after it waits for it or conflicts with it (a later write need not be durable yet; the next sync covers
- *   it). So an fsync in flight never makes a page-out, or another sync, fail or wait.
+ * - sync() and size() wait for every write and truncate issued before them, so the fsync covers them and
+ *   the size counts them; nothing issued after them waits for them or conflicts with them (a later write need
+ *   not be durable yet, or counted). So an fsync or a size check in flight never makes a page-out, or another
+ *   sync, fail or wait.
  * - Sync calls never wait. One that conflicts with an async call still in flight (issued and not settled)
  *   throws AccessorBusyError (EBUSY) and does nothing; one that does not conflict runs at once. A pager that
  *   mixes both checks `isBusy()` first, or awaits `idle()`.
@@ -144,9 +145,10 @@ export class Accessor {
     return this.schedule(start, start + want, true, () => (want === 0 ? Promise.resolve(0) : this.current.write(src, start, 0, want)));
   }
 
+  /** The file's size, after every write and truncate issued before it; like `sync`, it holds back nothing issued after. */
   async size(): Promise<number> {
     this.checkOpen('size');
-    return this.schedule(0, Infinity, false, () => this.current.size());
+    return this.schedule(0, Infinity, false, () => this.current.size(), false);
   }
 
   /** Cuts or extends (with zeros) the file to `size` bytes. */

@@ -7,6 +7,7 @@ import { Accessor, MemoryFileSystem, type FileHandle } from '../../fs/index.js';
 import { mapFile, MappedFileTruncatedError, useFilePager } from '../../pagers/file-pager/index.js';
 import { PAGER_TOKENS } from '../../pagers/tokens.js';
 import { createVm, PagerIoError, type Vm } from '../../vmcore/index.js';
+import { RecordingPager } from '../helpers/pagers.js';
 
 const PS = 4096;
 let dir: string;
@@ -374,6 +375,38 @@ describe('item 13: pages in the read-ahead buffer after the file shrinks', () =>
     expect(err).toBeInstanceOf(PagerIoError);
     expect((err as PagerIoError).cause).toBeInstanceOf(MappedFileTruncatedError);
     await m.close();
+    await vm.destroy();
+  });
+});
+
+describe('found by the fuzz test: a second mapFile never makes page-outs of the file fail', () => {
+  it("its size check in flight holds back no eviction of the file's dirty pages (no EBUSY)", async () => {
+    let sizing: Promise<void> | undefined;
+    let sizeAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (sizeAsked = resolve));
+    const fs = new MemoryFileSystem({
+      latency: (operation) => {
+        if (operation !== 'size' || sizing === undefined) return undefined;
+        sizeAsked();
+        return sizing;
+      },
+    });
+    const vm = createVm({ pageSize: 4096, frames: 1 });
+    vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(fs);
+    const file = path.join(os.tmpdir(), 'second-map.bin');
+    const a = await mapFile(vm, file, { writable: true, create: true, size: 2 * 4096 });
+    await a.write(0, Uint8Array.of(1, 2, 3));
+    let release!: () => void;
+    sizing = new Promise<void>((resolve) => (release = resolve));
+    const second = mapFile(vm, file, { writable: true });
+    await asked; // the second mapping's size check is in flight
+    const other = vm.createMemoryObject({ size: 4096, pager: new RecordingPager() });
+    await other.write(0, Uint8Array.of(9)); // needs the one frame: the file's dirty page goes out now
+    release();
+    const b = await second;
+    expect([...(await b.read(0, 3))]).toEqual([1, 2, 3]);
+    await b.close();
+    await a.close();
     await vm.destroy();
   });
 });

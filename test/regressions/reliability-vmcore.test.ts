@@ -4,6 +4,8 @@ import {
   createAddressSpace,
   createVm,
   DestroyedError,
+  InvalidArgumentError,
+  OutOfMemoryError,
   Pager,
   ResultCode,
   SpinVmError,
@@ -226,5 +228,70 @@ describe('item 14: a second vm.destroy() waits for the first', () => {
     const obj = vm.createMemoryObject({ size: PS });
     await vm.destroy();
     expect(() => obj.readSync(0, 1)).toThrow(DestroyedError);
+  });
+});
+
+// Found by the fuzz test (test/fuzz) once the 14 items above were fixed.
+describe('found by the fuzz test', () => {
+  it('a wait for a frame ends when a fault hands its pin over to pin(): OutOfMemoryError, not a hang', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    const pager = new ScriptedPager();
+    pager.inDefault = (_page, frame) => new Promise((resolve) => setImmediate(() => resolve((frame.fill(0), ResultCode.Success))));
+    pager.outDefault = ResultCode.NotImplemented;
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager });
+    await obj.write(0, filled(4, 1));
+    const settled = await Promise.allSettled([obj.pin(1), obj.read(2 * PS, 1)]);
+    expect(settled[0].status).toBe('fulfilled');
+    expect(settled[1].status).toBe('rejected');
+    expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(OutOfMemoryError);
+    await vm.destroy();
+  }, 10_000);
+
+  it("remap growing a moved piece of a private mapping reads the object, not another piece's copies", async () => {
+    const vm = createVm({ pageSize: PS, frames: 8 });
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
+    await obj.write(0, filled(4 * PS, 7));
+    const space = createAddressSpace(vm);
+    const a = await space.map({ object: obj, length: 2 * PS, prot: ['read', 'write'], share: 'private' });
+    await space.write(a + PS, filled(1, 0xaa));
+    const b = await space.remap(a, PS, 3 * PS, { move: true });
+    expect([...(await space.read(b + PS, 1)), ...(await space.read(b + 2 * PS, 1))]).toEqual([7, 7]);
+    expect((await space.read(a + PS, 1))[0]).toBe(0xaa); // the piece left behind keeps its copy
+    // Growing in place after the move does not alias either.
+    const c = await space.remap(b, 3 * PS, 4 * PS);
+    expect(c).toBe(b);
+    expect((await space.read(b + 3 * PS, 1))[0]).toBe(7);
+    await vm.destroy();
+  });
+
+  it('trap never answers ready while a page of the range is gone: it fails with a typed error instead', async () => {
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
+    await obj.pin(3);
+    const space = createAddressSpace(vm);
+    const a = await space.map({ object: obj, length: 4 * PS, prot: 'read', share: 'shared' });
+    let failure: unknown;
+    try {
+      let p: Promise<void> | undefined;
+      while ((p = space.trap(a + PS - 2, 'read', 4))) await p;
+      space.getUint32(a + PS - 2); // ready means ready
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(OutOfMemoryError);
+    await vm.destroy();
+  });
+
+  it("an address space's lock is its own: the object's unpin cannot take it away", async () => {
+    const vm = createVm({ pageSize: PS, frames: 4 });
+    const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
+    const space = createAddressSpace(vm);
+    const a = await space.map({ object: obj, length: 4 * PS, prot: 'read', share: 'shared' });
+    await space.lock(a, PS);
+    expect(() => obj.unpin(0)).toThrow(InvalidArgumentError);
+    expect(vm.stat().pinnedFrames).toBe(1);
+    space.unlock(a, PS);
+    expect(vm.stat().pinnedFrames).toBe(0);
+    await vm.destroy();
   });
 });

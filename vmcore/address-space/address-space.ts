@@ -1,4 +1,4 @@
-import { DestroyedError, InvalidArgumentError, NotResidentError, OutOfRangeError } from '../errors.js';
+import { DestroyedError, InvalidArgumentError, NotResidentError, OutOfMemoryError, OutOfRangeError } from '../errors.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { checkAccess, type Access } from '../pager/access.js';
 import type { Vm } from '../vm/vm.js';
@@ -364,12 +364,12 @@ export class AddressSpace {
           const object = this.hitObject!;
           const page = this.hitPage;
           try {
-            await object.pin(page);
+            await object.lock(page);
           } catch (err) {
             if (err instanceof DestroyedError && round < MAX_ROUNDS) continue;
             throw err;
           }
-          if (this.locked.has(a) || this.destroyed) object.unpin(page); // locked meanwhile, or the space is gone
+          if (this.locked.has(a) || this.destroyed) object.unlock(page); // locked meanwhile, or the space is gone
           else {
             this.locked.set(a, { object, page });
             mine.push(a);
@@ -548,7 +548,7 @@ export class AddressSpace {
         const top = r.level as Shadow;
         const at = r.page;
         page = 0;
-        if (top.owned.size === 0 && (top.dropped === undefined || top.dropped.size === 0)) {
+        if (top.owned.size === 0 && (top.dropped === undefined || top.dropped.size === 0) && top.skipFrom === Infinity) {
           // The parent's top holds nothing: the parent keeps it, the child gets its own over what lies below.
           if (top.backing) top.backing.refs++;
           level = new Shadow(pages, top.backing, top.backingOffset + at, child.label('private'));
@@ -596,7 +596,9 @@ export class AddressSpace {
     this.checkSpan(address, length);
     this.precheck(address, length, access);
     const pending = this.trapAll(address, length, access);
-    return pending === undefined ? undefined : this.settle(address, length, access, pending);
+    // Synchronous faults can evict each other: ready only when every page of the range is ready at once.
+    if (pending === undefined && this.ready(address, length, access)) return undefined;
+    return this.settle(address, length, access, pending ?? []);
   }
 
   /** A copy of `length` bytes at `address`, faulting pages in as needed. A fault anywhere in the range is thrown before anything is read. */
@@ -785,7 +787,7 @@ export class AddressSpace {
     const inflight = top.copying?.get(idx);
     if (inflight !== undefined) return inflight;
     const ps = this.pageSize;
-    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset, top.dropped?.has(idx) ?? false);
+    const st = top.backing === undefined ? ZERO : this.find(top.backing, idx + top.backingOffset, top.skips(idx));
     if (st === BUS) throw new BusError(address, 'write');
     const src = this.hitObject!;
     const srcPage = this.hitPage;
@@ -847,7 +849,7 @@ export class AddressSpace {
             this.hitPage = idx;
             return PAGE;
           }
-          if (l.dropped !== undefined && l.dropped.has(idx)) skip = true; // dontneed: straight to the bottom
+          if (l.skips(idx)) skip = true; // dropped by dontneed, or grown by remap: straight to the bottom
         }
         const below = l.backing;
         if (below === undefined) return ZERO;
@@ -919,15 +921,32 @@ export class AddressSpace {
         if (!(err instanceof DestroyedError) || round >= MAX_ROUNDS) throw err;
       }
       this.checkAlive();
-      if (round >= MAX_ROUNDS) return;
+      if (this.ready(address, length, access)) return;
+      if (round >= MAX_ROUNDS) {
+        const pages = Math.floor((address + length - 1) / this.pageSize) - Math.floor(address / this.pageSize) + 1;
+        throw new OutOfMemoryError(this.vm.frames, `the ${pages} pages at 0x${address.toString(16)} never were resident at once: the pool cannot hold them beside its pinned frames, or other faults kept evicting them`);
+      }
       // Evicted again before every page was in: let timers and I/O run before trying again, so traps that
       // keep evicting each other over a pager answering from microtasks never freeze the process.
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.checkAlive();
-      const again = this.trapAll(address, length, access);
-      if (again === undefined) return;
-      pending = again;
+      pending = this.trapAll(address, length, access) ?? [];
     }
+  }
+
+  /** Whether every page of the range is ready for `access` now: the synchronous accessors will not fault. */
+  private ready(address: number, length: number, access: Access): boolean {
+    const ps = this.pageSize;
+    const need = protFor(access);
+    for (let pos = address; pos < address + length; pos = pos - (pos % ps) + ps) {
+      const r = this.lookup(pos);
+      if (r === undefined || (r.prot & need) === 0) return false;
+      const idx = r.page + Math.floor((pos - r.start) / ps);
+      const st = access === 'write' ? this.findWrite(r, idx) : this.find(r.level, idx);
+      if (st === ZERO) continue;
+      if (st !== PAGE || this.hitObject!.isDestroyed || !this.hitObject!.isResident(this.hitPage * ps, 1)) return false;
+    }
+    return true;
   }
 
   /**
@@ -1270,9 +1289,15 @@ export class AddressSpace {
     const ps = this.pageSize;
     const need = r.page + (end - r.start) / ps;
     const l = r.level;
-    if (l instanceof Shadow && need > l.pages) {
-      if (r.share === 'shared') l.pages = need; // unwritten shared anonymous memory: its object is not made yet
-      else r.level = new Shadow(need, l, 0, this.label('private')); // takes over r's reference to the old top
+    if (l instanceof Shadow && r.share === 'shared') {
+      // Shared anonymous memory is one object for every piece and every sharer: it grows while unwritten.
+      if (need > l.pages) l.pages = need;
+    } else if (l instanceof Shadow) {
+      // A new top over the old one, whose grown pages read the bottom of the chain: the old top may hold
+      // other pieces' private copies at those indices. It takes over r's reference to the old top.
+      const top = new Shadow(Math.max(need, l.pages), l, 0, this.label('private'));
+      top.skipFrom = r.page + (r.end - r.start) / ps;
+      r.level = top;
     }
     r.end = end;
     this.changed();
@@ -1287,7 +1312,7 @@ export class AddressSpace {
     const lock = this.locked.get(address);
     if (lock === undefined) return;
     this.locked.delete(address);
-    if (!lock.object.isDestroyed) lock.object.unpin(lock.page);
+    if (!lock.object.isDestroyed) lock.object.unlock(lock.page);
   }
 
   /** Ends removed regions: unlocks their pages, syncs shared file mappings (whichever mapping dirtied the pages), then drops their references. */

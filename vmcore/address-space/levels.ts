@@ -63,10 +63,20 @@ export class Shadow {
    * again (the file, or zeros), skipping the frozen levels in between, as a fresh fault would on Linux.
    */
   dropped: Set<number> | undefined = undefined;
+  /**
+   * Pages from here on were added by `remap` growing this (top) level's mapping: they read from the bottom
+   * of the chain (the object or file further on, or zeros), never from the copies the levels below hold for
+   * other pieces of the old mapping.
+   */
+  skipFrom = Infinity;
   /** Copies into this level in flight, so two faults on one page copy it once. */
   copying: Map<number, Promise<void>> | undefined = undefined;
   refs = 1;
   dead = false;
+  /** Whether a look-up of page `idx` passes the levels below this one by, straight to the bottom. */
+  skips(idx: number): boolean {
+    return idx >= this.skipFrom || (this.dropped !== undefined && this.dropped.has(idx));
+  }
   constructor(
     /** This level's size in pages (grown by `remap` only while no object is made for it). */
     public pages: number,

@@ -163,6 +163,8 @@ export class FramePool {
   /** A transient pin handed out for a fault becomes a lasting one (the caller keeps the frame pinned). */
   keepPin(): void {
     this.transientPins--;
+    // An allocation may be waiting for transient pins to end: this one will not, so let it look again.
+    this.wake();
   }
 
   unpin(frame: number, transient: boolean): void {

@@ -78,6 +78,8 @@ export class MemoryObject implements FrameOwner {
   private readonly chunkMask: number;
   private readonly inflight = new Map<number, Inflight>();
   private readonly userPins = new Map<number, number>();
+  /** Pins held by address spaces' `lock` (mlock), apart from the user's. */
+  private readonly lockPins = new Map<number, number>();
   /** Set once the pager answers NotImplemented or PagerDestroyed to a page-out: its dirty pages stay resident. */
   private pageOutUnsupported = false;
   private destroyed = false;
@@ -308,6 +310,30 @@ export class MemoryObject implements FrameOwner {
   async pin(page: number): Promise<void> {
     this.checkAlive();
     this.checkPage(page);
+    await this.pinIn(this.userPins, page);
+  }
+
+  unpin(page: number): void {
+    this.checkAlive();
+    this.checkPage(page);
+    this.unpinIn(this.userPins, page, 'a page pinned with pin()');
+  }
+
+  /** @internal An address space's mlock: a pin of its own, which the object's `unpin` cannot take away. */
+  lock(page: number): Promise<void> {
+    this.checkAlive();
+    this.checkPage(page);
+    return this.pinIn(this.lockPins, page);
+  }
+
+  /** @internal munlock: ends one `lock` of `page`. */
+  unlock(page: number): void {
+    this.checkAlive();
+    this.unpinIn(this.lockPins, page, 'a page locked by an address space');
+  }
+
+  /** Faults `page` in and pins it, counting the pin in `holder` (the user's pins or the address spaces' locks). */
+  private async pinIn(holder: Map<number, number>, page: number): Promise<void> {
     const answer = this.fault(page, 'read', true);
     const frame = isPromise(answer) ? await answer : answer;
     this.pool.keepPin();
@@ -315,16 +341,14 @@ export class MemoryObject implements FrameOwner {
       this.pool.unpin(frame, false);
       throw this.destroyedError();
     }
-    this.userPins.set(page, (this.userPins.get(page) ?? 0) + 1);
+    holder.set(page, (holder.get(page) ?? 0) + 1);
   }
 
-  unpin(page: number): void {
-    this.checkAlive();
-    this.checkPage(page);
-    const pins = this.userPins.get(page);
-    if (!pins) throw new InvalidArgumentError('page', page, 'a page pinned with pin()');
-    if (pins === 1) this.userPins.delete(page);
-    else this.userPins.set(page, pins - 1);
+  private unpinIn(holder: Map<number, number>, page: number, what: string): void {
+    const pins = holder.get(page);
+    if (!pins) throw new InvalidArgumentError('page', page, what);
+    if (pins === 1) holder.delete(page);
+    else holder.set(page, pins - 1);
     this.pool.unpin(this.cache.lookup(page), false);
   }
 
@@ -836,9 +860,11 @@ export class MemoryObject implements FrameOwner {
     this.destroyCause = cause;
     const pool = this.pool;
     // Lasting pins die with the object; pins held by reads and writes in flight end with them.
-    for (const [page, pins] of this.userPins) {
-      const frame = this.cache.lookup(page);
-      if (frame >= 0) pool.pins[frame] = Math.max(0, pool.pins[frame]! - pins);
+    for (const holder of [this.userPins, this.lockPins]) {
+      for (const [page, pins] of holder) {
+        const frame = this.cache.lookup(page);
+        if (frame >= 0) pool.pins[frame] = Math.max(0, pool.pins[frame]! - pins);
+      }
     }
     this.cache.iterate((_page, frame) => {
       this.queue.reserve(frame);
@@ -848,6 +874,7 @@ export class MemoryObject implements FrameOwner {
     });
     this.cache.clear();
     this.userPins.clear();
+    this.lockPins.clear();
     const err = this.destroyedError(); // carries `cause`
     for (const pending of this.inflight.values()) pending.deferred?.reject(err);
     this.inflight.clear();
