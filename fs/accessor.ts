@@ -39,6 +39,8 @@ export class Accessor {
   private current: FileHandle;
   private readonly pending = new Set<PendingOp>();
   private isClosed = false;
+  /** Handles `replaceHandle` let go of, still closing. */
+  private readonly retiring = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
   private readonly probe = new Uint8Array(1);
 
@@ -192,14 +194,19 @@ export class Accessor {
     }
     const old = this.current;
     this.current = handle;
-    return old === handle ? Promise.resolve() : old.close().catch(() => undefined);
+    if (old === handle) return Promise.resolve();
+    const closed = old.close().catch(() => undefined);
+    this.retiring.add(closed);
+    void closed.then(() => this.retiring.delete(closed));
+    return closed;
   }
 
   /** Refuses new calls, waits for those in flight, then closes the handle. Idempotent. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.isClosed = true;
-    this.closing = this.idle().then(() => this.current.close());
+    // A handle replaced earlier may still be closing: the accessor is closed when every handle is.
+    this.closing = Promise.all([this.idle(), ...this.retiring]).then(() => this.current.close());
     return this.closing;
   }
 

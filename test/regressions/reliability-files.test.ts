@@ -410,3 +410,25 @@ describe('found by the fuzz test: a second mapFile never makes page-outs of the 
     await vm.destroy();
   });
 });
+
+describe('found by the fuzz test: no descriptor outlives a closed file', () => {
+  it('closing an accessor waits for the handle an upgrade to writable let go of', async () => {
+    const fs = new MemoryFileSystem();
+    const file = path.join(os.tmpdir(), 'upgrade.bin');
+    await (await fs.open(file, { create: true, writable: true })).close();
+    const readOnly = await fs.open(file, { writable: false });
+    let finishOld!: () => void;
+    const oldClosing = new Promise<void>((resolve) => (finishOld = resolve));
+    const closeOld = readOnly.close.bind(readOnly);
+    readOnly.close = () => oldClosing.then(closeOld);
+    const accessor = new Accessor(readOnly, 4096);
+    void accessor.replaceHandle(await fs.open(file, { writable: true }));
+    let closed = false;
+    const closing = accessor.close().then(() => (closed = true));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    finishOld();
+    await closing;
+    expect(closed).toBe(true);
+  });
+});
