@@ -594,18 +594,9 @@ export class World {
       }
       case 'write': {
         const data = pattern(len, op.seed);
-        const buf = op.detach ? data.slice() : data;
-        let done: Promise<void>;
-        try {
-          done = obj.write(off, buf);
-        } catch (err) {
-          throw new Divergence('sync-throw', `${ctx.what}: write threw synchronously instead of rejecting: ${String(err)}`);
-        }
-        if (op.detach) detach(buf);
-        try {
-          await done;
-        } catch (err) {
-          this.judge(err, { ...ctx, expect: (x) => op.detach && !(x instanceof DestroyedError) });
+        const thrown = await writeMaybeDetached(data, op.detach, ctx.what, (buf) => obj.write(off, buf));
+        if (thrown !== undefined) {
+          this.judge(thrown.error, { ...ctx, expect: (x) => op.detach && !(x instanceof DestroyedError) });
           e.store.failed(off, data);
           return;
         }
@@ -1295,19 +1286,8 @@ export class World {
         return this.checkSpace(sp, a, got, ctx.what);
       }
       case 'write': {
-        const buf = op.detach ? data!.slice() : data!;
-        let done: Promise<void>;
-        try {
-          done = as.write(a, buf);
-        } catch (err) {
-          throw new Divergence('sync-throw', `${ctx.what}: write threw synchronously instead of rejecting: ${String(err)}`);
-        }
-        if (op.detach) detach(buf);
-        try {
-          await done;
-        } catch (err) {
-          return failed(err, false);
-        }
+        const thrown = await writeMaybeDetached(data!, op.detach, ctx.what, (buf) => as.write(a, buf));
+        if (thrown !== undefined) return failed(thrown.error, false);
         succeeded();
         this.writeModel(targets, data!, as.name);
         this.spaceReadBack(sp, a, len, ctx.what);
@@ -2393,4 +2373,25 @@ export function describeErr(err: unknown): string {
     return `${err.name}: ${err.message}${cause instanceof Error ? ` (cause ${cause.name}: ${cause.message})` : ''}`;
   }
   return String(err);
+}
+
+/**
+ * Starts `write` with `data` (a copy of it when it is to be detached, which happens as soon as the write has
+ * started) and answers what it rejected with, if anything. A write that throws synchronously is a divergence.
+ */
+async function writeMaybeDetached(data: Uint8Array, detachIt: boolean | undefined, what: string, write: (buf: Uint8Array) => Promise<void>): Promise<{ error: unknown } | undefined> {
+  const buf = detachIt ? data.slice() : data;
+  let done: Promise<void>;
+  try {
+    done = write(buf);
+  } catch (err) {
+    throw new Divergence('sync-throw', `${what}: write threw synchronously instead of rejecting: ${String(err)}`);
+  }
+  if (detachIt) detach(buf);
+  try {
+    await done;
+    return undefined;
+  } catch (error) {
+    return { error };
+  }
 }

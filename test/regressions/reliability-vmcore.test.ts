@@ -49,6 +49,20 @@ function detach(bytes: Uint8Array): void {
   structuredClone(buffer, { transfer: [buffer] });
 }
 
+/** Starts `write(src)` with `pager` holding its page-in, detaches `src` meanwhile, and answers what the write threw. */
+async function detachedMidFault(pager: ScriptedPager, src: Uint8Array, write: (src: Uint8Array) => Promise<void>): Promise<unknown> {
+  pager.hold = true;
+  const writing = write(src);
+  await tick();
+  detach(src);
+  pager.hold = false;
+  pager.release();
+  return writing.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
 describe('item 2: vm.destroy() reports a shared file mapping whose write-back failed', () => {
   it('rejects with the write-back error instead of resolving', async () => {
     const s = setup({ pageSize: PS, frames: 8 });
@@ -102,14 +116,7 @@ describe('item 7: a source buffer detached during the fault', () => {
     const vm = createVm({ pageSize: PS, frames: 1 });
     const pager = new ScriptedPager();
     const obj = vm.createMemoryObject({ size: 4 * PS, pager });
-    pager.hold = true;
-    const src = filled(100, 9);
-    const writing = obj.write(10, src);
-    await tick();
-    detach(src);
-    pager.hold = false;
-    pager.release();
-    const err = await writing.catch((e: unknown) => e);
+    const err = await detachedMidFault(pager, filled(100, 9), (src) => obj.write(10, src));
     expect(err).toBeInstanceOf(SpinVmError);
     expect(String(err)).toMatch(/detached/);
     expect(vm.stat().pinnedFrames).toBe(0);
@@ -124,14 +131,7 @@ describe('item 7: a source buffer detached during the fault', () => {
     const obj = vm.createMemoryObject({ size: 4 * PS, pager });
     const space = createAddressSpace(vm);
     const at = await space.map({ object: obj, length: 4 * PS, prot: ['read', 'write'], share: 'shared' });
-    pager.hold = true;
-    const src = filled(PS + 10, 9);
-    const writing = space.write(at + 10, src);
-    await tick();
-    detach(src);
-    pager.hold = false;
-    pager.release();
-    const err = await writing.catch((e: unknown) => e);
+    const err = await detachedMidFault(pager, filled(PS + 10, 9), (src) => space.write(at + 10, src));
     expect(err).toBeInstanceOf(SpinVmError);
     expect(vm.stat().pinnedFrames).toBe(0);
     expect([...(await space.read(at + 3 * PS, 2))]).toEqual([0, 0]);
