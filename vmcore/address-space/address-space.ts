@@ -596,8 +596,10 @@ export class AddressSpace {
     this.checkSpan(address, length);
     this.precheck(address, length, access);
     const pending = this.trapAll(address, length, access);
-    // Synchronous faults can evict each other: ready only when every page of the range is ready at once.
-    if (pending === undefined && this.ready(address, length, access)) return undefined;
+    // Synchronous faults of several pages can evict each other: ready only when every page is ready at once.
+    // One page cannot evict itself, so the one-page trap (the accessors' case) walks its chain only once.
+    const onePage = Math.floor(address / this.pageSize) === Math.floor((address + length - 1) / this.pageSize);
+    if (pending === undefined && (onePage || this.ready(address, length, access))) return undefined;
     return this.settle(address, length, access, pending ?? []);
   }
 

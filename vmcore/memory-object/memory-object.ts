@@ -418,10 +418,10 @@ export class MemoryObject implements FrameOwner {
    * @internal madvise's hint for pages `first .. first + count`, passed to a pager that takes advice
    * (`advise`, optional); a pager's failure to take it is ignored, as advice may be.
    */
-  advise(first: number, count: number, advice: string): void {
+  advise(first: number, count: number, advice: PagerAdvice): void {
     if (this.destroyed || typeof this.pager.advise !== 'function') return;
     try {
-      this.pager.advise(first, count, advice as PagerAdvice);
+      this.pager.advise(first, count, advice);
     } catch {
       // Advice is never an error of the caller's.
     }
@@ -796,21 +796,19 @@ export class MemoryObject implements FrameOwner {
       const within = pos - page * ps;
       const n = Math.min(ps - within, buf.length - done);
       let frame = this.cache.lookup(page);
-      if (frame >= 0) {
-        this.queue.policy.access(frame);
-        if (write) checkStillAttached('bytes', buf, done + n); // an earlier page's fault may have let it go
-        this.copy(frame, within, buf, done, n, write);
-      } else {
+      const pinned = frame < 0;
+      if (!pinned) this.queue.policy.access(frame);
+      else {
         const answer = this.fault(page, access, true);
         frame = isPromise(answer) ? await answer : answer;
-        // The transient pin keeps the frame ours until the copy; whatever throws, it is released.
-        try {
-          if (this.destroyed) throw this.destroyedError();
-          if (write) checkStillAttached('bytes', buf, done + n);
-          this.copy(frame, within, buf, done, n, write);
-        } finally {
-          this.pool.unpin(frame, true);
-        }
+      }
+      // A fault's transient pin keeps the frame ours until the copy; whatever throws, it is released.
+      try {
+        if (pinned && this.destroyed) throw this.destroyedError();
+        if (write) checkStillAttached('bytes', buf, done + n); // a fault (this page's or an earlier one's) may have let it go
+        this.copy(frame, within, buf, done, n, write);
+      } finally {
+        if (pinned) this.pool.unpin(frame, true);
       }
       done += n;
     }
