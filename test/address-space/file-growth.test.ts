@@ -1,9 +1,8 @@
 // Issue 11: a file's size changes, and mappings see it. A fault is a BusError only past the file's current
 // end; empty files map; a length past the end maps, as on Linux; mapFile follows.
 import * as nodefs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempFiles } from '../helpers/temp-files.js';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, useFilePager } from '../../pagers/file-pager/index.js';
 import { PAGER_TOKENS } from '../../pagers/tokens.js';
@@ -11,28 +10,16 @@ import { BusError, createVm, type AddressSpace, type Vm } from '../../vmcore/ind
 import { expectNothingLeaked } from './helpers.js';
 
 const PS = 4096;
-let dir: string;
+const tmp = tempFiles('spinvm-growth-');
+const { paged } = tmp;
 let vm: Vm;
 let as: AddressSpace;
 beforeEach(() => {
-  dir = nodefs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-growth-'));
   vm = createVm({ frames: 32 });
   useFilePager(vm);
   as = vm.createAddressSpace();
 });
-afterEach(async () => {
-  await vm.destroy().catch(() => undefined);
-  nodefs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** A file of `pages` pages, page k filled with k + 1. */
-function paged(name: string, pages: number, extra = 0): string {
-  const data = new Uint8Array(pages * PS + extra);
-  for (let k = 0; k < pages; k++) data.fill(k + 1, k * PS, (k + 1) * PS);
-  const p = path.join(dir, name);
-  nodefs.writeFileSync(p, data);
-  return p;
-}
+afterEach(() => vm.destroy().catch(() => undefined));
 
 async function byteAt(address: number): Promise<number> {
   return (await as.read(address, 1))[0]!;
@@ -83,7 +70,7 @@ describe('growth made by someone else (a plain write, another process)', () => {
   });
 
   it('growth within the last page: the resident page takes the bytes the file gained once the size is seen', async () => {
-    const p = path.join(dir, 'tail.bin');
+    const p = tmp.path('tail.bin');
     nodefs.writeFileSync(p, new Uint8Array(100).fill(1));
     const a = await as.map({ file: p, length: 2 * PS, prot: 'read', share: 'shared' });
     expect(await byteAt(a + 200)).toBe(0); // past the end of the file in its last page: zero
@@ -98,7 +85,7 @@ describe('growth by someone else within the last page (no access past the end to
   it('bytes a mapping writes in the last page after the file grew past them reach the file on sync and unmap', async () => {
     // The kernel differential test's seed 99: the old end is inside page 1; the file grows to three pages from
     // outside; a write into page 1 past the old end must be written back up to the new end.
-    const p = path.join(dir, 'late.bin');
+    const p = tmp.path('late.bin');
     nodefs.writeFileSync(p, new Uint8Array(PS + 862).fill(1));
     const a = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
     nodefs.truncateSync(p, 2 * PS + 517);
@@ -112,7 +99,7 @@ describe('growth by someone else within the last page (no access past the end to
   });
 
   it('a first fault of the last page reads the bytes the file gained, and the mapping’s writes there survive a later size check', async () => {
-    const p = path.join(dir, 'gain.bin');
+    const p = tmp.path('gain.bin');
     nodefs.writeFileSync(p, new Uint8Array(100).fill(1));
     const a = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
     nodefs.appendFileSync(p, new Uint8Array(1900).fill(2)); // 2000 bytes, still one page
@@ -162,7 +149,7 @@ describe('the database pattern: grow the file, map more of it', () => {
 
 describe('empty files, and lengths past the end', () => {
   it('an empty file maps (shared and private); every access is a BusError until the file grows', async () => {
-    const p = path.join(dir, 'empty.bin');
+    const p = tmp.path('empty.bin');
     nodefs.writeFileSync(p, new Uint8Array(0));
     const s = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
     const q = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'private' });
@@ -184,7 +171,7 @@ describe('empty files, and lengths past the end', () => {
   });
 
   it('a length larger than the file: the rest of the last page is zeros, the pages after it BusError, populate stops there', async () => {
-    const p = path.join(dir, 'short.bin');
+    const p = tmp.path('short.bin');
     nodefs.writeFileSync(p, new Uint8Array(PS + 10).fill(2));
     const a = await as.map({ file: p, length: 16 * PS, prot: 'read', share: 'shared', populate: true });
     expect([...as.residency(a, 3 * PS)]).toEqual([1, 1, 0]);
@@ -251,7 +238,7 @@ describe('shrinking through the file’s pages', () => {
   });
 
   it('bytes a mapping wrote past the end of the file in its last page read zeros once the file is extended', async () => {
-    const p = path.join(dir, 'ext.bin');
+    const p = tmp.path('ext.bin');
     nodefs.writeFileSync(p, new Uint8Array(100).fill(1));
     const a = await as.map({ file: p, length: PS, prot: ['read', 'write'], share: 'shared' });
     await as.write(a + 200, Uint8Array.of(0xab)); // memory only: past the end of the file
@@ -266,7 +253,7 @@ describe('shrinking through the file’s pages', () => {
 
 describe('mapFile follows', () => {
   it('an empty file maps; writable with a larger size extends the file at once; read-only ignores the size', async () => {
-    const p = path.join(dir, 'mf.bin');
+    const p = tmp.path('mf.bin');
     nodefs.writeFileSync(p, new Uint8Array(0));
     const ro = await mapFile(vm, p, { size: 3 * PS });
     expect(ro.size).toBe(0);

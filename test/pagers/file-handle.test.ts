@@ -2,32 +2,22 @@
 // the same pages as mapFile and address-space mappings, so each sees the others at once (Linux's page cache,
 // shared by read/write and mmap).
 import * as nodefs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempFiles } from '../helpers/temp-files.js';
 import { FileSystemError, MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, OpenFile, ReadOnlyFileError, ReadOnlyMappingError, useFilePager } from '../../pagers/file-pager/index.js';
 import { PAGER_TOKENS } from '../../pagers/tokens.js';
 import { BusError, createVm, DestroyedError, InvalidArgumentError, type Vm } from '../../vmcore/index.js';
 
 const PS = 4096;
-let dir: string;
+const tmp = tempFiles('spinvm-handle-');
+const { file } = tmp;
 let vm: Vm;
 beforeEach(() => {
-  dir = nodefs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-handle-'));
   vm = createVm({ frames: 16 });
   useFilePager(vm);
 });
-afterEach(async () => {
-  await vm.destroy().catch(() => undefined);
-  nodefs.rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string, data: Uint8Array): string {
-  const p = path.join(dir, name);
-  nodefs.writeFileSync(p, data);
-  return p;
-}
+afterEach(() => vm.destroy().catch(() => undefined));
 
 describe('openFile: every way in sees every other at once', () => {
   it('a byte pwritten is seen at once by a page already mapped, and a later sync of the mapping keeps it', async () => {
@@ -201,7 +191,7 @@ describe('openFile: read-only handles, bad input, errors', () => {
     await expect(openFile(vm, '')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(openFile(vm, p, { create: true })).rejects.toThrow(/used with writable/);
     await expect(openFile(vm, p, { writeable: true } as never)).rejects.toThrow(InvalidArgumentError);
-    await expect(openFile(vm, path.join(dir, 'missing'))).rejects.toSatisfy((e) => FileSystemError.is(e, 'ENOENT'));
+    await expect(openFile(vm, tmp.path('missing'))).rejects.toSatisfy((e) => FileSystemError.is(e, 'ENOENT'));
     const h = await openFile(vm, p, { writable: true });
     await expect(h.pread(-1, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(h.pwrite(0, [1] as never)).rejects.toBeInstanceOf(InvalidArgumentError);

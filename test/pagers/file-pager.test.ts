@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import * as nodefs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accessor, FileSystemError, MemoryFileSystem, NodeFileSystem } from '../../fs/index.js';
@@ -9,18 +8,10 @@ import { PAGER_TOKENS } from '../../pagers/tokens.js';
 import { createVm, InvalidArgumentError, OutOfRangeError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
 import { disjointBatches, MODEL_SEED, opArbitrary, runModel, type ModelConfig } from '../helpers/model.js';
 import { pattern } from '../helpers/pagers.js';
+import { tempFiles } from '../helpers/temp-files.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = nodefs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-filepager-'));
-});
-afterEach(() => nodefs.rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, data: Uint8Array): string {
-  const p = path.join(dir, name);
-  nodefs.writeFileSync(p, data);
-  return p;
-}
+const tmp = tempFiles('spinvm-filepager-');
+const { file } = tmp;
 
 describe('FilePager on real files', () => {
   it('reads a file 64 times the pool through, with clustered read-ahead', async () => {
@@ -81,7 +72,7 @@ describe('FilePager on real files', () => {
     const p = file('shared.bin', new Uint8Array(10 * 4096));
     const vm = createVm({ frames: 4 });
     const a = await mapFile(vm, p, { writable: true });
-    const b = await mapFile(vm, path.join(dir, '.', 'shared.bin'));
+    const b = await mapFile(vm, path.join(tmp.dir, '.', 'shared.bin'));
     expect(b.object).toBe(a.object);
     await a.write(5000, Uint8Array.of(1, 2, 3));
     expect([...(await b.read(5000, 3))]).toEqual([1, 2, 3]);
@@ -117,7 +108,7 @@ describe('FilePager on real files', () => {
 
   it('creates a file when asked', async () => {
     const vm = createVm({ frames: 4 });
-    const p = path.join(dir, 'new.bin');
+    const p = tmp.path('new.bin');
     const m = await mapFile(vm, p, { writable: true, create: true, size: 5000 });
     await m.write(4999, Uint8Array.of(3));
     await m.close();
@@ -128,12 +119,12 @@ describe('FilePager on real files', () => {
 describe('FilePager bad input: typed errors naming the path, nothing lost', () => {
   it('a missing file, a directory; an empty file maps, with size 0', async () => {
     const vm = createVm({ frames: 4 });
-    const missing = path.join(dir, 'nope.bin');
+    const missing = tmp.path('nope.bin');
     const err = await mapFile(vm, missing).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileSystemError);
     expect((err as FileSystemError).reason).toBe('ENOENT');
     expect((err as Error).message).toContain(missing);
-    await expect(mapFile(vm, dir)).rejects.toSatisfy((e) => FileSystemError.is(e, 'EISDIR'));
+    await expect(mapFile(vm, tmp.dir)).rejects.toSatisfy((e) => FileSystemError.is(e, 'EISDIR'));
     expect(vm.memoryObjects()).toHaveLength(0);
     const empty = await mapFile(vm, file('empty.bin', new Uint8Array(0)));
     expect(empty.size).toBe(0);
@@ -211,7 +202,7 @@ describe('FilePager against the reference model', () => {
             const mem = new MemoryFileSystem();
             return mem.openSync(`/f${i}`, { create: true, writable: true });
           }
-          const p = path.join(dir, `model-${i}.bin`);
+          const p = tmp.path(`model-${i}.bin`);
           nodefs.writeFileSync(p, new Uint8Array(0));
           return nodefsHandle(p);
         });

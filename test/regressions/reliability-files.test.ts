@@ -8,22 +8,11 @@ import { mapFile, MappedFileTruncatedError, useFilePager } from '../../pagers/fi
 import { PAGER_TOKENS } from '../../pagers/tokens.js';
 import { createVm, PagerIoError, type Vm } from '../../vmcore/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
+import { tempFiles } from '../helpers/temp-files.js';
 
 const PS = 4096;
-let dir: string;
-beforeEach(() => {
-  dir = nodefs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-rel-files-'));
-});
-afterEach(() => nodefs.rmSync(dir, { recursive: true, force: true }));
-
-/** A real file whose page k is filled with the byte k + 1, so every page names itself. */
-function pagedFile(name: string, pages: number, extra = 0): string {
-  const data = new Uint8Array(pages * PS + extra);
-  for (let k = 0; k < pages; k++) data.fill(k + 1, k * PS, (k + 1) * PS);
-  const p = path.join(dir, name);
-  nodefs.writeFileSync(p, data);
-  return p;
-}
+const tmp = tempFiles('spinvm-rel-files-');
+const pagedFile = tmp.paged;
 
 /** A VM over an in-memory file system, and the handles it opened (to count descriptors). */
 function memVm(frames = 16): { vm: Vm; fs: MemoryFileSystem; handles: FileHandle[] } {
@@ -84,7 +73,7 @@ describe('item 1: concurrent mapFile of one file makes one memory object', () =>
 
   it('an empty file mapped without a size and, at the same time, with one: one object, the file extended to the size', async () => {
     // (Issue 11: an empty file maps, with size 0; it used to be refused.)
-    const p = path.join(dir, 'empty.bin');
+    const p = tmp.path('empty.bin');
     nodefs.writeFileSync(p, new Uint8Array(0));
     const vm = createVm({ frames: 16 });
     const [first, m] = await Promise.all([mapFile(vm, p), mapFile(vm, p, { writable: true, size: PS })]);
