@@ -29,7 +29,7 @@ export type ExtensionErrorReason =
 
 /** Every failure of the extension layer: `extension` names it (or its specifier, before its manifest is read). */
 export class ExtensionError extends SpinVmError {
-  override readonly code = 'EEXTENSION';
+  override readonly code = 'SPINVM_EXTENSION';
   constructor(
     readonly extension: string,
     readonly reason: ExtensionErrorReason,

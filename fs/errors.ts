@@ -68,12 +68,13 @@ export function describeReason(reason: string): string | undefined {
 
 /**
  * Every failure of a FileSystem, FileHandle, Accessor or FileRegistry call. `reason` is the errno name
- * (and also `code`, as on Node's own errors, so `err.code === 'ENOSPC'` works); `cause` keeps the
+ * (and also `errno`, as on every spinvm error, so `err.errno === 'ENOSPC'` works); `cause` keeps the
  * original error when one was wrapped. The message names the operation, the path and the cause:
  * "open /x/y: no such file or directory (ENOENT)".
  */
 export class FileSystemError extends SpinVmError {
-  override readonly code: string;
+  override readonly code: string = 'SPINVM_FILE_SYSTEM';
+  override readonly errno: string;
 
   constructor(
     readonly operation: FileOperation,
@@ -83,7 +84,7 @@ export class FileSystemError extends SpinVmError {
   ) {
     const detail = options?.detail ?? DESCRIPTIONS[reason] ?? 'failed';
     super(`${operation} ${path}: ${detail} (${reason})`, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = reason;
+    this.errno = reason;
   }
 
   /** True when `error` is a FileSystemError, and (if given) has this reason. */
@@ -110,6 +111,7 @@ export class FileSystemError extends SpinVmError {
  * the async method.
  */
 export class AccessorBusyError extends FileSystemError {
+  override readonly code = 'SPINVM_ACCESSOR_BUSY';
   constructor(operation: FileOperation, path: string, start: number, end: number) {
     const range = end === Infinity ? `bytes ${start}..end` : `bytes ${start}..${end}`;
     super(operation, path, 'EBUSY', {

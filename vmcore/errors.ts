@@ -1,8 +1,12 @@
 import { ResultCode } from './pager/result-code.js';
 
-/** Base class of every error spinvm throws on purpose; `code` is stable for programs to test. */
+/**
+ * Base class of every error spinvm throws on purpose. `code` is stable for programs to test and unique to
+ * one class (`SPINVM_…`); `errno` is the POSIX errno the same failure has in the kernel, where there is one.
+ */
 export class SpinVmError extends Error {
-  readonly code: string = 'ESPINVM';
+  readonly code: string = 'SPINVM_ERROR';
+  readonly errno: string | undefined = undefined;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -11,7 +15,8 @@ export class SpinVmError extends Error {
 
 /** An argument had the wrong type or an impossible value (negative, fractional, NaN, not a power of two...). */
 export class InvalidArgumentError extends SpinVmError {
-  override readonly code: string = 'EINVAL';
+  override readonly code: string = 'SPINVM_INVALID_ARGUMENT';
+  override readonly errno = 'EINVAL';
   constructor(readonly argument: string, readonly value: unknown, expected: string) {
     super(`${argument} must be ${expected}; got ${describe(value)}`);
   }
@@ -19,7 +24,7 @@ export class InvalidArgumentError extends SpinVmError {
 
 /** A frame handed to a pager is not exactly one page long. */
 export class FrameSizeError extends InvalidArgumentError {
-  override readonly code = 'EFRAMESIZE';
+  override readonly code = 'SPINVM_FRAME_SIZE';
   constructor(value: unknown, pageSize: number) {
     super('frame', value, `a Uint8Array of exactly one page (${pageSize} bytes)`);
   }
@@ -27,7 +32,8 @@ export class FrameSizeError extends InvalidArgumentError {
 
 /** An offset, length or page lies outside the memory object (or past 2^53). */
 export class OutOfRangeError extends SpinVmError {
-  override readonly code = 'ERANGE';
+  override readonly code = 'SPINVM_OUT_OF_RANGE';
+  override readonly errno = 'ERANGE';
   constructor(readonly argument: string, readonly value: number, readonly limit: number, what: string) {
     super(`${argument} ${value} is out of range: ${what} (limit ${limit})`);
   }
@@ -35,7 +41,7 @@ export class OutOfRangeError extends SpinVmError {
 
 /** The memory object (or instance) was destroyed; nothing more can be done with it. */
 export class DestroyedError extends SpinVmError {
-  override readonly code = 'EDESTROYED';
+  override readonly code = 'SPINVM_DESTROYED';
   constructor(readonly what: string, cause?: unknown) {
     super(`${what} has been destroyed`, cause === undefined ? undefined : { cause });
   }
@@ -47,7 +53,9 @@ export class DestroyedError extends SpinVmError {
  * page-out could not write a page (that page stays resident and dirty). `result` is the code.
  */
 export class PagerFailedError extends SpinVmError {
-  override readonly code = 'EPAGER';
+  override readonly code = 'SPINVM_PAGER_FAILED';
+  /** ENOSPC for DeviceFull, ENOSYS for NotImplemented; none for the others. */
+  override readonly errno: string | undefined;
   constructor(
     readonly object: string,
     readonly page: number,
@@ -56,12 +64,14 @@ export class PagerFailedError extends SpinVmError {
     detail: string,
   ) {
     super(`${object}: ${operation} of page ${page} answered ${ResultCode[result] ?? result}: ${detail}`);
+    this.errno = result === ResultCode.DeviceFull ? 'ENOSPC' : result === ResultCode.NotImplemented ? 'ENOSYS' : undefined;
   }
 }
 
 /** A pager threw or its promise rejected; `cause` holds what it threw. Data already written is kept. */
 export class PagerIoError extends SpinVmError {
-  override readonly code = 'EIO';
+  override readonly code = 'SPINVM_PAGER_IO';
+  override readonly errno = 'EIO';
   constructor(
     readonly object: string,
     readonly page: number,
@@ -74,7 +84,8 @@ export class PagerIoError extends SpinVmError {
 
 /** A pager answered something that is not a ResultCode. */
 export class PagerProtocolError extends SpinVmError {
-  override readonly code = 'EPROTO';
+  override readonly code = 'SPINVM_PAGER_PROTOCOL';
+  override readonly errno = 'EPROTO';
   constructor(readonly object: string, readonly page: number, operation: string, answer: unknown) {
     super(`${object}: ${operation} of page ${page} answered ${describe(answer)}, which is not a ResultCode`);
   }
@@ -82,7 +93,8 @@ export class PagerProtocolError extends SpinVmError {
 
 /** No frame could be freed: every frame is pinned, or dirty with a pager that cannot page it out. */
 export class OutOfMemoryError extends SpinVmError {
-  override readonly code = 'ENOMEM';
+  override readonly code = 'SPINVM_OUT_OF_FRAMES';
+  override readonly errno = 'ENOMEM';
   constructor(readonly frames: number, detail: string) {
     super(`out of frames: none of the ${frames} frames can be reclaimed (${detail})`);
   }
@@ -90,7 +102,7 @@ export class OutOfMemoryError extends SpinVmError {
 
 /** A synchronous access touched a page that is not resident; `await object.request(page, access)` first. */
 export class NotResidentError extends SpinVmError {
-  override readonly code = 'ENOTRESIDENT';
+  override readonly code: string = 'SPINVM_NOT_RESIDENT';
   constructor(readonly object: string, readonly page: number) {
     super(`${object}: page ${page} is not resident; fault it in with request() or use the async read/write`);
   }

@@ -6,7 +6,8 @@ import { SpinVmError } from '../../vmcore/index.js';
  * that cannot be trusted is never handed out. vmcore reports it as a PagerIoError whose `cause` is this.
  */
 export class SwapIntegrityError extends SpinVmError {
-  override readonly code = 'EINTEGRITY';
+  override readonly code = 'SPINVM_SWAP_INTEGRITY';
+  override readonly errno = 'EIO';
   constructor(
     /** The swap file. */
     readonly path: string,
@@ -25,13 +26,17 @@ export class SwapIntegrityError extends SpinVmError {
 
 /** The swap directory or its files could not be made (not a directory, read-only, no permission...). */
 export class SwapSetupError extends SpinVmError {
-  override readonly code: string;
+  override readonly code = 'SPINVM_SWAP_SETUP';
+  /** The errno of what failed (ENOTDIR, EACCES, EROFS...), when it had one. */
+  override readonly errno: string | undefined;
   constructor(
     readonly path: string,
     cause: unknown,
   ) {
-    const reason = (cause as { code?: unknown } | null)?.code;
+    // A FileSystemError carries its errno in `errno`; Node's own errors in `code`.
+    const { errno, code } = (cause ?? {}) as { errno?: unknown; code?: unknown };
+    const reason = typeof errno === 'string' ? errno : code;
     super(`cannot set up swap files under ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.code = typeof reason === 'string' ? reason : 'ESWAPSETUP';
+    this.errno = typeof reason === 'string' && /^E[A-Z0-9]+$/.test(reason) ? reason : undefined;
   }
 }

@@ -137,7 +137,7 @@ describe('typed accessors (little-endian, 8 to 64 bits)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(AddressNotResidentError);
-    expect(err).toMatchObject({ address: a, access: 'read', code: 'ENOTRESIDENT' });
+    expect(err).toMatchObject({ address: a, access: 'read', code: 'SPINVM_ADDRESS_NOT_RESIDENT' });
     let q;
     while ((q = space.trap(a, 'read', 4))) await q;
     expect(space.getUint32(a)).toBe(0x01020304);

@@ -40,7 +40,8 @@ describe("map({ fixed: 'noreplace' }) (MAP_FIXED_NOREPLACE)", () => {
     const file = t.file('f', filled(ps, 1));
     const err = await space.map({ file, length: 2 * ps, address: 3 * ps, fixed: 'noreplace', prot: 'read', share: 'shared' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AddressInUseError);
-    expect((err as AddressInUseError).code).toBe('EEXIST');
+    expect((err as AddressInUseError).code).toBe('SPINVM_ADDRESS_IN_USE');
+    expect((err as AddressInUseError).errno).toBe('EEXIST');
     expect(space.mappings()).toHaveLength(1);
     expect(space.getUint8(a)).toBe(7);
     expect(mapper.entries.size).toBe(0); // the file opened for it is closed again

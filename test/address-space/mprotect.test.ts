@@ -54,7 +54,7 @@ describe('mprotect: the five ways a range cuts a mapping', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(UnmappedRangeError);
-      expect(err).toMatchObject({ code: 'ENOMEM' });
+      expect(err).toMatchObject({ code: 'SPINVM_UNMAPPED_RANGE', errno: 'ENOMEM' });
       expect(space.mappings()).toEqual(before);
     }
     expect((err2()).unmapped).toBe(a + 2 * ps);

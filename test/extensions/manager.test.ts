@@ -147,7 +147,7 @@ describe('loading validates everything before changing anything', () => {
       const err = await rejection(load(v));
       expect(err.reason).toBe(reason);
       expect(err.message).toMatch(message);
-      expect(err.code).toBe('EEXTENSION');
+      expect(err.code).toBe('SPINVM_EXTENSION');
       expect(snapshot(v)).toEqual(before);
       expect(v.extensions.list()).toEqual([]);
     });

@@ -9,7 +9,8 @@ describe('FileSystemError', () => {
     expect(e.message).toBe('open /x/y: no such file or directory (ENOENT)');
     expect(e).toBeInstanceOf(SpinVmError);
     expect(e.name).toBe('FileSystemError');
-    expect(e.code).toBe('ENOENT');
+    expect(e.code).toBe('SPINVM_FILE_SYSTEM');
+    expect(e.errno).toBe('ENOENT');
     expect(e.reason).toBe('ENOENT');
     expect(e.path).toBe('/x/y');
     expect(e.operation).toBe('open');

@@ -15,7 +15,8 @@ async function failure(fn: () => unknown, reason: string): Promise<FileSystemErr
   expect(caught).toBeInstanceOf(FileSystemError);
   expect(caught).toBeInstanceOf(SpinVmError);
   expect((caught as FileSystemError).reason).toBe(reason);
-  expect((caught as FileSystemError).code).toBe(reason);
+  expect((caught as FileSystemError).errno).toBe(reason);
+  expect((caught as FileSystemError).code).toBe('SPINVM_FILE_SYSTEM');
   return caught as FileSystemError;
 }
 

@@ -86,8 +86,8 @@ interface Spin {
 /** A thrown error as the kernel would name it: a fault (SEGV or BUS, and where) or an errno. */
 function answerOf(err: unknown): Reply {
   if (err instanceof MemoryFault) return { fault: err instanceof BusError ? 'BUS' : 'SEGV', at: err.address };
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : 'ERROR';
+  const e = err as { errno?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e?.errno === 'string' ? e.errno : 'ERROR';
   // Errors the kernel could answer compare by errno alone; anything else keeps its story.
   if (['ENOMEM', 'EINVAL', 'EACCES'].includes(code)) return { err: code };
   return { err: `${code} (${String(e?.name)}: ${String(e?.message)})` };

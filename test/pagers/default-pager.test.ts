@@ -150,7 +150,7 @@ describe('DefaultPager over real swap files', () => {
       expect(err).toBeInstanceOf(PagerIoError);
       const cause = (err as PagerIoError).cause as SwapIntegrityError;
       expect(cause).toBeInstanceOf(SwapIntegrityError);
-      expect(cause.code).toBe('EINTEGRITY');
+      expect(cause.code).toBe('SPINVM_SWAP_INTEGRITY');
       expect(cause.path).toBe(file);
       expect(cause.slot).toBe(slot);
       expect(cause.page).toBe(1);
@@ -473,19 +473,19 @@ describe('SwapSpace: bad input and bookkeeping', () => {
     for (const directory of [file, path.join(file, 'sub')]) {
       const err = await failureOf(SwapSpace.create({ pageSize: PS, directory }));
       expect(err).toBeInstanceOf(SwapSetupError);
-      expect((err as SwapSetupError).code).toBe('ENOTDIR');
+      expect((err as SwapSetupError).errno).toBe('ENOTDIR');
       expect(err.message).toContain(directory);
       expect((err as SwapSetupError).cause).toBeInstanceOf(FileSystemError);
     }
     const missing = path.join(parent, 'missing');
-    expect(((await failureOf(SwapSpace.create({ pageSize: PS, directory: missing }))) as SwapSetupError).code).toBe('ENOENT');
+    expect(((await failureOf(SwapSpace.create({ pageSize: PS, directory: missing }))) as SwapSetupError).errno).toBe('ENOENT');
     expect(nodeFs.readdirSync(parent)).toEqual(['plain-file']);
   });
 
   it('a read-only file system fails at create() with EROFS', async () => {
     const err = await failureOf(SwapSpace.create({ pageSize: PS, fs: new MemoryFileSystem({ readOnly: true }) }));
     expect(err).toBeInstanceOf(SwapSetupError);
-    expect((err as SwapSetupError).code).toBe('EROFS');
+    expect((err as SwapSetupError).errno).toBe('EROFS');
     expect(err.message).toMatch(/cannot set up swap files under .*read-only file system/);
   });
 
@@ -495,7 +495,7 @@ describe('SwapSpace: bad input and bookkeeping', () => {
     let opened = 0;
     fs.open = (p, o) => (++opened === 2 ? Promise.reject(new FileSystemError('open', p, 'EMFILE')) : real(p, o));
     const err = await failureOf(SwapSpace.create({ pageSize: PS, fs, files: 3 }));
-    expect((err as SwapSetupError).code).toBe('EMFILE');
+    expect((err as SwapSetupError).errno).toBe('EMFILE');
     const dir = path.dirname(((err as SwapSetupError).cause as FileSystemError).path);
     expect(await fs.exists(dir)).toBe(false);
   });

@@ -160,7 +160,7 @@ describe('openFile: read-only handles, bad input, errors', () => {
     const h = await openFile(vm, p);
     expect(h).toBeInstanceOf(OpenFile);
     await expect(h.pwrite(0, Uint8Array.of(2))).rejects.toBeInstanceOf(ReadOnlyFileError);
-    await expect(h.truncate(0)).rejects.toMatchObject({ code: 'EBADF' });
+    await expect(h.truncate(0)).rejects.toMatchObject({ code: 'SPINVM_READ_ONLY_FILE', errno: 'EBADF' });
     const m = await mapFile(vm, p);
     await expect(m.pwrite(0, Uint8Array.of(2))).rejects.toBeInstanceOf(ReadOnlyMappingError);
     await h.close();

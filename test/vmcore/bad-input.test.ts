@@ -509,7 +509,7 @@ describe('BogoPager.pageIn / pageOut with a frame of the wrong size', () => {
     const short = new Uint8Array(PS - 1).fill(7);
     const err = await failureOf(() => obj.pager.pageIn(3, short, 'write'));
     expect(err).toBeInstanceOf(InvalidArgumentError);
-    expect((err as FrameSizeError).code).toBe('EFRAMESIZE');
+    expect((err as FrameSizeError).code).toBe('SPINVM_FRAME_SIZE');
     expect(err.message).toContain(`${PS} bytes`);
     expect(short.every((b) => b === 7)).toBe(true);
     // A frame of the right size is fine: zero-filled in, NotImplemented out.

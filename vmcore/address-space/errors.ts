@@ -8,10 +8,13 @@ export function hex(address: number): string {
 
 /**
  * A memory access the address space cannot satisfy: the software analogue of a hardware fault. `address`
- * is the first byte that faulted and `access` what was tried. `code` follows Linux's si_code.
+ * is the first byte that faulted and `access` what was tried. `signal` and `siCode` are what Linux would deliver;
+ * `errno` is EFAULT, what read(2) or write(2) answers for the same address.
  */
 export abstract class MemoryFault extends SpinVmError {
-  override readonly code: string = 'EFAULT';
+  override readonly errno = 'EFAULT';
+  abstract readonly signal: 'SIGSEGV' | 'SIGBUS';
+  abstract readonly siCode: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR';
   constructor(readonly address: number, readonly access: Access, what: string) {
     super(`${what} at ${hex(address)} (${access})`);
   }
@@ -19,7 +22,9 @@ export abstract class MemoryFault extends SpinVmError {
 
 /** No mapping covers the address (SIGSEGV, SEGV_MAPERR). */
 export class SegmentationFault extends MemoryFault {
-  override readonly code = 'SEGV_MAPERR';
+  override readonly code = 'SPINVM_SEGMENTATION_FAULT';
+  readonly signal = 'SIGSEGV';
+  readonly siCode = 'SEGV_MAPERR';
   constructor(address: number, access: Access) {
     super(address, access, 'segmentation fault: no mapping');
   }
@@ -27,7 +32,9 @@ export class SegmentationFault extends MemoryFault {
 
 /** A mapping covers the address but its protection forbids the access (SIGSEGV, SEGV_ACCERR). */
 export class ProtectionFault extends MemoryFault {
-  override readonly code = 'SEGV_ACCERR';
+  override readonly code = 'SPINVM_PROTECTION_FAULT';
+  readonly signal = 'SIGSEGV';
+  readonly siCode = 'SEGV_ACCERR';
   constructor(address: number, access: Access, readonly prot: readonly string[]) {
     super(address, access, `protection fault: mapping is ${prot.length ? prot.join('+') : 'none'}`);
   }
@@ -35,7 +42,9 @@ export class ProtectionFault extends MemoryFault {
 
 /** The address lies in a mapped file's range but past the end of the file, beyond its last page (SIGBUS, BUS_ADRERR). */
 export class BusError extends MemoryFault {
-  override readonly code = 'BUS_ADRERR';
+  override readonly code = 'SPINVM_BUS_ERROR';
+  readonly signal = 'SIGBUS';
+  readonly siCode = 'BUS_ADRERR';
   constructor(address: number, access: Access) {
     super(address, access, 'bus error: past the end of the mapped file or object');
   }
@@ -47,6 +56,7 @@ export class BusError extends MemoryFault {
  * written. `while ((p = space.trap(address, access, length))) await p;` first, or use the async read / write.
  */
 export class AddressNotResidentError extends NotResidentError {
+  override readonly code = 'SPINVM_ADDRESS_NOT_RESIDENT';
   constructor(readonly address: number, readonly access: Access, page: number) {
     super(`address ${hex(address)}`, page);
     this.message = `address ${hex(address)} is not ready for ${access}: trap(${hex(address)}, '${access}') first or use the async read/write`;
@@ -55,7 +65,8 @@ export class AddressNotResidentError extends NotResidentError {
 
 /** protect or sync of a range that contains unmapped pages (POSIX ENOMEM); nothing was changed. */
 export class UnmappedRangeError extends SpinVmError {
-  override readonly code = 'ENOMEM';
+  override readonly code = 'SPINVM_UNMAPPED_RANGE';
+  override readonly errno = 'ENOMEM';
   constructor(readonly address: number, readonly length: number, readonly unmapped: number) {
     super(`range ${hex(address)}..${hex(address + length)} is not fully mapped: nothing at ${hex(unmapped)}`);
   }
@@ -63,7 +74,8 @@ export class UnmappedRangeError extends SpinVmError {
 
 /** Write rights asked on a shared mapping of a file that could not be opened for writing (POSIX EACCES); nothing was changed. */
 export class AccessDeniedError extends SpinVmError {
-  override readonly code = 'EACCES';
+  override readonly code = 'SPINVM_ACCESS_DENIED';
+  override readonly errno = 'EACCES';
   constructor(readonly path: string, detail: string) {
     super(`${path}: ${detail}`);
   }
@@ -71,7 +83,8 @@ export class AccessDeniedError extends SpinVmError {
 
 /** No free range of the address space is large enough (POSIX ENOMEM). */
 export class AddressSpaceFullError extends SpinVmError {
-  override readonly code = 'ENOMEM';
+  override readonly code = 'SPINVM_ADDRESS_SPACE_FULL';
+  override readonly errno = 'ENOMEM';
   constructor(readonly length: number) {
     super(`no free range of ${length} bytes left in the address space`);
   }
@@ -79,7 +92,8 @@ export class AddressSpaceFullError extends SpinVmError {
 
 /** `map({ file })` with no FileMapper bound in the instance's container (POSIX ENODEV). */
 export class NoFileMapperError extends SpinVmError {
-  override readonly code = 'ENODEV';
+  override readonly code = 'SPINVM_NO_FILE_MAPPER';
+  override readonly errno = 'ENODEV';
   constructor(readonly path: string) {
     super(`cannot map ${JSON.stringify(path)}: no FileMapper is bound (bind FILE_MAPPER in vm.container, e.g. with the file pager)`);
   }
@@ -87,7 +101,8 @@ export class NoFileMapperError extends SpinVmError {
 
 /** `map({ fixed: 'noreplace' })` over a range that is already mapped (MAP_FIXED_NOREPLACE's EEXIST). */
 export class AddressInUseError extends SpinVmError {
-  override readonly code = 'EEXIST';
+  override readonly code = 'SPINVM_ADDRESS_IN_USE';
+  override readonly errno = 'EEXIST';
   constructor(readonly address: number, readonly length: number) {
     super(`0x${address.toString(16)} .. 0x${(address + length).toString(16)} overlaps a mapping, and fixed: 'noreplace' replaces nothing (EEXIST)`);
   }
@@ -95,7 +110,8 @@ export class AddressInUseError extends SpinVmError {
 
 /** `remap` cannot grow a range where it is, and was not allowed to move it (mremap's ENOMEM without MREMAP_MAYMOVE). */
 export class RemapError extends SpinVmError {
-  override readonly code = 'ENOMEM';
+  override readonly code = 'SPINVM_REMAP';
+  override readonly errno = 'ENOMEM';
   constructor(readonly address: number, detail: string) {
     super(`remap of 0x${address.toString(16)}: ${detail}`);
   }
