@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { BUILTIN_POLICIES } from '../../vmcore/page-queue/policies.js';
 import { belady } from './belady.js';
 import { renderPlot, type PlotSeries } from './plot.js';
+import { generateTrace, isTraceClass, TRACE_CLASSES, type TraceClass } from './classes.js';
 import { Progress } from './progress.js';
 import { simulate, type SimulationResult } from './simulate.js';
 import { readTrace, TraceError, type Trace } from './trace.js';
@@ -11,9 +12,11 @@ import { readTrace, TraceError, type Trace } from './trace.js';
 const MAX_PLOT_POINTS = 256;
 
 const USAGE = `usage: spinvm simulate [--policy NAME[,NAME...]|all] --frames N[,N...] [--plot OUT.svg] [--plot-frames A..B] [--progress] TRACE
+       spinvm simulate --class NAME[,NAME...]|all [--seed N] [--length N] [--pool N] [--write-trace FILE] --frames N[,N...] ...
 
 Replays a page-reference trace (one page number or OBJECT:PAGE per line; # comments) against replacement
-policies and Belady's MIN, and prints faults and miss ratios.
+policies and Belady's MIN, and prints faults and miss ratios. With --class, the traces are generated from a
+seed instead, one table per class, so anyone can reproduce a policy comparison.
 
   -p, --policy NAMES  policies to run, comma-separated, or 'all' (default). Known: ${Object.keys(BUILTIN_POLICIES).join(', ')}
   -f, --frames LIST   frame counts for the table: N, A..B or a comma-separated mix (required unless --plot)
@@ -22,6 +25,11 @@ policies and Belady's MIN, and prints faults and miss ratios.
                       --frames, or from 1 when it names one; without --frames, 1 to the trace's distinct
                       pages, at most 64; at most ${MAX_PLOT_POINTS} points, spread evenly)
   --progress          report progress on stderr (the default when stderr is a terminal)
+  -c, --class NAMES   generated traces instead of a file, comma-separated, or 'all': ${Object.keys(TRACE_CLASSES).join(', ')}
+  --seed N            seed of the generated traces (default 1)
+  --length N          references in each generated trace (default 200000)
+  --pool N            the frame count the generated traces are shaped for (default the least of --frames)
+  --write-trace FILE  also write the generated trace to FILE (one class only), to replay it later as TRACE
   -h, --help          this text
 `;
 
@@ -32,26 +40,69 @@ class UsageError extends Error {}
 
 /** `spinvm simulate ...`: 0 on success, 2 for bad arguments or a missing file, 1 for a malformed trace. */
 export async function run(argv: string[], io: SimulateIo = processIo): Promise<number> {
-  const parsed = parseCommand<{ policy?: string; frames?: string; plot?: string; 'plot-frames'?: string; progress?: boolean }>('simulate', USAGE, argv, {
-        policy: { type: 'string', short: 'p' },
-        frames: { type: 'string', short: 'f' },
-        plot: { type: 'string' },
-        'plot-frames': { type: 'string' },
-        progress: { type: 'boolean' },
-      }, io);
+  const parsed = parseCommand<{
+    policy?: string;
+    frames?: string;
+    plot?: string;
+    'plot-frames'?: string;
+    progress?: boolean;
+    class?: string;
+    seed?: string;
+    length?: string;
+    pool?: string;
+    'write-trace'?: string;
+  }>(
+    'simulate',
+    USAGE,
+    argv,
+    {
+      policy: { type: 'string', short: 'p' },
+      frames: { type: 'string', short: 'f' },
+      plot: { type: 'string' },
+      'plot-frames': { type: 'string' },
+      progress: { type: 'boolean' },
+      class: { type: 'string', short: 'c' },
+      seed: { type: 'string' },
+      length: { type: 'string' },
+      pool: { type: 'string' },
+      'write-trace': { type: 'string' },
+    },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
 
   let policies: string[];
   let frames: number[];
   let plotFrames: number[] | undefined;
+  let classes: TraceClass[] = [];
+  let generator = { seed: 1, length: 200_000, pool: 0 };
   try {
-    if (positionals.length !== 1) {
-      throw new UsageError(positionals.length === 0 ? 'no trace file given' : `one trace file expected, got ${positionals.length}: ${positionals.join(' ')}`);
+    if (values.class !== undefined) {
+      if (positionals.length > 0) throw new UsageError(`--class generates its traces: no trace file as well (got ${positionals.join(' ')})`);
+      classes = parseClasses(values.class);
+      generator = {
+        seed: values.seed === undefined ? 1 : parseCount(values.seed, '--seed', 0),
+        length: values.length === undefined ? 200_000 : parseCount(values.length, '--length', 1),
+        pool: values.pool === undefined ? 0 : parseCount(values.pool, '--pool', 1),
+      };
+      if (values['write-trace'] !== undefined && classes.length !== 1) throw new UsageError('--write-trace writes one trace: name one --class');
+      if (values.plot !== undefined && classes.length !== 1) throw new UsageError('--plot draws one trace: name one --class');
+    } else {
+      for (const option of ['seed', 'length', 'pool', 'write-trace'] as const) {
+        if (values[option] !== undefined) throw new UsageError(`--${option} needs --class`);
+      }
+      if (positionals.length !== 1) {
+        throw new UsageError(positionals.length === 0 ? 'no trace file given' : `one trace file expected, got ${positionals.length}: ${positionals.join(' ')}`);
+      }
     }
     policies = parsePolicies(values.policy ?? 'all');
     if (values.frames === undefined && values.plot === undefined) throw new UsageError('--frames is required');
     frames = values.frames === undefined ? [] : parseFrameList(values.frames, '--frames');
+    if (classes.length > 0 && generator.pool === 0) {
+      if (frames.length === 0) throw new UsageError('--class needs --pool or --frames to size its traces');
+      generator.pool = frames[0]!;
+    }
     if (values['plot-frames'] !== undefined) {
       if (values.plot === undefined) throw new UsageError('--plot-frames needs --plot');
       plotFrames = parseFrameList(values['plot-frames'], '--plot-frames');
@@ -59,6 +110,26 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
   } catch (err) {
     if (err instanceof UsageError) return usage(io, err.message);
     throw err;
+  }
+
+  if (classes.length > 0) {
+    const { seed, length, pool } = generator;
+    for (const name of classes) {
+      const label = `class ${name} (seed ${seed}, pool ${pool})`;
+      const trace = generateTrace(name, pool, length, seed);
+      if (values['write-trace'] !== undefined) {
+        const header = `# spinvm simulate --class ${name} --seed ${seed} --length ${length} --pool ${pool}\n`;
+        try {
+          await writeFile(values['write-trace'], header + Array.from(trace.refs, (id) => trace.labels[id]).join('\n') + '\n');
+        } catch (err) {
+          io.err(`spinvm simulate: cannot write trace '${values['write-trace']}': ${(err as Error).message}\n`);
+          return 1;
+        }
+      }
+      const code = await report(label, trace, policies, frames, plotFrames, values, io);
+      if (code !== 0) return code;
+    }
+    return 0;
   }
 
   const path = positionals[0]!;
@@ -77,7 +148,19 @@ export async function run(argv: string[], io: SimulateIo = processIo): Promise<n
     }
     throw err;
   }
+  return report(path, trace, policies, frames, plotFrames, values, io);
+}
 
+/** Runs the policies and MIN over one trace; prints its table and writes its chart when asked. */
+async function report(
+  path: string,
+  trace: Trace,
+  policies: string[],
+  frames: number[],
+  plotFrames: number[] | undefined,
+  values: { plot?: string; progress?: boolean },
+  io: CommandIo,
+): Promise<number> {
   const xs = values.plot === undefined ? [] : (plotFrames ?? defaultPlotFrames(frames, trace.distinct));
   // Every (policy, frames) pair is run once, for the table and the chart alike.
   const names = [...policies, 'min'];
@@ -137,6 +220,22 @@ export function defaultPlotFrames(frames: readonly number[], distinct: number): 
 
 function usage(io: CommandIo, message: string): number {
   return usageError('simulate', USAGE, io, message);
+}
+
+function parseClasses(spec: string): TraceClass[] {
+  if (spec === 'all') return Object.keys(TRACE_CLASSES) as TraceClass[];
+  const names = spec.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!isTraceClass(name)) throw new UsageError(`unknown trace class '${name}' (known: ${Object.keys(TRACE_CLASSES).join(', ')}, or all)`);
+  }
+  return [...new Set(names)] as TraceClass[];
+}
+
+/** A whole number from `least` up, at most 10^8 (a trace longer than that is a typo). */
+function parseCount(text: string, option: string, least: number): number {
+  const n = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < least || n > 1e8) throw new UsageError(`${option}: '${text}' is not a whole number from ${least} to 100000000`);
+  return n;
 }
 
 function parsePolicies(spec: string): string[] {

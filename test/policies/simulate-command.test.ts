@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlotFrames, parseFrameList, run } from '../../cli/simulate/command.js';
+import { generateTrace, TRACE_CLASSES } from '../../cli/simulate/classes.js';
 import { Progress } from '../../cli/simulate/progress.js';
 import { renderPlot } from '../../cli/simulate/plot.js';
 import { simulate } from '../../cli/simulate/simulate.js';
@@ -287,5 +288,72 @@ describe('frame lists and the plot', () => {
     expect(wellFormed(svg)).toBe(true);
     expect(svg).not.toContain('<odd');
     expect(svg.match(/<path\b/g)).toHaveLength(2);
+  });
+});
+
+describe('spinvm simulate --class: generated traces', () => {
+  it('the same seed gives the same table, another seed another', async () => {
+    const args = ['--class', 'zipf', '--frames', '20', '--length', '5000'];
+    const a = await runCaptured([...args, '--seed', '7']);
+    const b = await runCaptured([...args, '--seed', '7']);
+    const c = await runCaptured([...args, '--seed', '8']);
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(a.out).not.toBe(c.out);
+    expect(a.out).toContain('trace class zipf (seed 7, pool 20): 5000 references');
+  });
+
+  it('all classes, one table each, every policy and MIN', async () => {
+    const r = await runCaptured(['--class', 'all', '--frames', '16', '--length', '4000']);
+    expect(r.code, r.err).toBe(0);
+    for (const name of Object.keys(TRACE_CLASSES)) expect(r.out).toContain(`trace class ${name} (seed 1, pool 16)`);
+    expect(r.out.match(/^MIN /gm)).toHaveLength(Object.keys(TRACE_CLASSES).length);
+  });
+
+  it('each class has the shape its name promises', () => {
+    const pool = 50;
+    const loop = generateTrace('loop', pool, 1000, 1);
+    expect(loop.distinct).toBe(55);
+    expect(Array.from(loop.refs.slice(0, 60))).toEqual([...Array.from({ length: 55 }, (_, i) => i), 0, 1, 2, 3, 4]);
+    // A loop just above the pool defeats LRU entirely; MIN keeps most of it.
+    expect(simulate(loop, BUILTIN_POLICIES.lru!, pool).faults).toBe(1000);
+    const oneHit = generateTrace('one-hit', pool, 10_000, 1);
+    expect(oneHit.distinct).toBeGreaterThan(4000);
+    const phase = generateTrace('phase', pool, 8000, 1);
+    expect(phase.distinct).toBeLessThanOrEqual(4 * 2 * pool);
+    const labels = (t: typeof phase, from: number, to: number) => new Set(Array.from(t.refs.slice(from, to), (id) => t.labels[id]));
+    const first = labels(phase, 0, 2000);
+    for (const page of labels(phase, 2000, 4000)) expect(first.has(page)).toBe(false);
+    const scan = generateTrace('scan-zipf', pool, 7 * pool, 1);
+    expect(new Set(Array.from(scan.refs.slice(5 * pool))).size).toBe(2 * pool);
+  });
+
+  it('--write-trace writes a trace that replays to the same table', async () => {
+    const path = join(dir, 'phase.trace');
+    const made = await runCaptured(['--class', 'phase', '--frames', '10', '--length', '3000', '--seed', '3', '--write-trace', path]);
+    expect(made.code, made.err).toBe(0);
+    const replayed = await runCaptured(['--frames', '10', path]);
+    expect(replayed.code, replayed.err).toBe(0);
+    const table = (out: string) => out.slice(out.indexOf('\n') + 1);
+    expect(table(replayed.out)).toBe(table(made.out));
+    expect(await readFile(path, 'utf8')).toMatch(/^# spinvm simulate --class phase --seed 3 --length 3000 --pool 10\n/);
+  });
+
+  it.each([
+    [['--class', 'nope', '--frames', '4'], /unknown trace class 'nope'/],
+    [['--class', 'zipf', '--frames', '4', 'some.trace'], /no trace file as well/],
+    [['--seed', '3', '--frames', '4', 'x.trace'], /--seed needs --class/],
+    [['--class', 'zipf,loop', '--frames', '4', '--write-trace', '/tmp/x'], /one --class/],
+    [['--class', 'zipf,loop', '--frames', '4', '--plot', '/tmp/x.svg'], /one --class/],
+    [['--class', 'zipf', '--frames', '4', '--length', '0'], /--length: '0'/],
+    [['--class', 'zipf', '--frames', '4', '--length', '1.5'], /--length: '1.5'/],
+    [['--class', 'zipf', '--frames', '4', '--seed=-1'], /--seed: '-1'/],
+    [['--class', 'zipf', '--frames', '4', '--pool', '1e9'], /--pool: '1e9'/],
+    [['--class', 'zipf', '--plot-frames', '2', '--plot', '/tmp/x.svg'], /--pool or --frames/],
+  ])('refuses %j', async (argv, message) => {
+    const r = await runCaptured(argv as string[]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
   });
 });
