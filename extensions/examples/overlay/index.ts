@@ -2,7 +2,7 @@
  * Example extension: an overlay pager that serves a read-only base file (a disk image) and keeps written
  * pages in its own store, so the image never changes.
  *
- *   await vm.extensions.load('spinvm/extensions/examples/overlay', { options: { base: 'disk.img' } });
+ *   await extensionsOf(vm).load('spinvm/extensions/examples/overlay', { options: { base: 'disk.img' } });
  *   const disk = vm.createMemoryObject({ size: imageBytes, pager: 'overlay' });
  *
  * Options: `{ base: string, overlay?: string, name?: string (default 'overlay') }`. With `overlay`, written
