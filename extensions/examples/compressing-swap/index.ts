@@ -8,7 +8,7 @@
  * Options: `{ name?: string (default 'compressing-swap'), default?: boolean, level?: 0-9, directory?: string }`;
  * with `default: true` it is also the default pager while loaded.
  */
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
+import { InvalidArgumentError } from '../../../vmcore/index.js';
 import type { ExtensionContext, ExtensionManifest } from '../../api.js';
 import { CompressingSwapPager, type CompressingSwapOptions } from './pager.js';
 

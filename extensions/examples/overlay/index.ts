@@ -8,7 +8,7 @@
  * Options: `{ base: string, overlay?: string, name?: string (default 'overlay') }`. With `overlay`, written
  * pages are kept in that file and survive; one memory object at a time may use an overlay file.
  */
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
+import { InvalidArgumentError } from '../../../vmcore/index.js';
 import type { ExtensionContext, ExtensionManifest } from '../../api.js';
 import { OverlayPager, type OverlayOptions } from './pager.js';
 
