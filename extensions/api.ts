@@ -1,9 +1,6 @@
+// What an extension author writes against: the manifest, the module's shape and the context `activate` gets.
 import type { Container, ContainerModule, Newable } from 'inversify';
-import type { CacheFactory } from '../vmcore/cache/cache.js';
-import type { EventName, Listener } from '../vmcore/events.js';
-import type { PolicyFactory } from '../vmcore/page-queue/replacement-policy.js';
-import type { Pager } from '../vmcore/pager/pager.js';
-import type { Vm } from '../vmcore/vm/vm.js';
+import type { CacheFactory, EventName, Listener, Pager, PolicyFactory, Vm } from '../vmcore/index.js';
 
 /**
  * The version of the extension API this spinvm provides. A manifest's `apiVersion` is a semver range it
@@ -66,9 +63,3 @@ export interface ExtensionModule {
   activate(context: ExtensionContext): void | Promise<void>;
   deactivate?(context: ExtensionContext): void | Promise<void>;
 }
-
-/** Container keys the extension layer adds. */
-export const EXTENSION_TOKENS = {
-  /** PolicyFactory, named: replacement policies registered by extensions (`context.bindPolicy`). */
-  PolicyFactory: Symbol.for('spinvm.extensions.PolicyFactory'),
-} as const;

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Vm } from '../vmcore/vm/vm.js';
+import type { Vm } from '../vmcore/index.js';
 import { ExtensionError } from './errors.js';
-import { extensionsOf, type ExtensionInfo } from './manager.js';
+import { extensionsOf } from './manager/extensions-of.js';
+import type { ExtensionInfo } from './manager/manager.js';
 
 /** One extension to load at start-up: a specifier, optionally with options for its `activate`. */
 export interface ExtensionEntry {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExtensionError, type ExtensionModule } from '../../extensions/index.js';
+import { ExtensionError, extensionsOf, type ExtensionModule } from '../../extensions/index.js';
 import {
   createVm,
   definePager,
@@ -71,11 +71,11 @@ describe('two copies of spinvm', () => {
       },
     };
     const vm = createVm({ pageSize: PS, frames: 2 });
-    await vm.extensions.load(ext);
+    await extensionsOf(vm).load(ext);
     const obj = vm.createMemoryObject({ size: PS, pager: 'map' });
     expect(obj.pager).toBeInstanceOf(MapPager);
     await obj.write(0, new Uint8Array([9]));
-    expect(vm.extensions.objectsOf('map')).toEqual([obj]);
+    expect(extensionsOf(vm).objectsOf('map')).toEqual([obj]);
     await vm.destroy();
   });
 
@@ -139,7 +139,7 @@ describe('definePager: a pager without a class', () => {
       },
     };
     const vm = createVm({ pageSize: PS, frames: 2 });
-    await vm.extensions.load(ext);
+    await extensionsOf(vm).load(ext);
     const a = vm.createMemoryObject({ size: PS, pager: 'zeros' });
     const b = vm.createMemoryObject({ size: PS, pager: 'zeros' });
     expect(a.pager).not.toBe(b.pager);
@@ -166,7 +166,7 @@ describe('a pager class whose constructor takes options', () => {
       },
     };
     const vm = createVm({ pageSize: PS, frames: 2 });
-    const err = await vm.extensions.load(ext).catch((e: unknown) => e);
+    const err = await extensionsOf(vm).load(ext).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExtensionError);
     expect(String((err as Error).cause)).toMatch(/OptionsPager's takes 1\. Register a factory instead: \(\) => new OptionsPager\(\.\.\.\)/);
     expect(() => vm.setDefaultPager(OptionsPager as never)).toThrow(/Register a factory instead/);
@@ -181,7 +181,7 @@ describe('a pager class whose constructor takes options', () => {
       },
     };
     const vm = createVm({ pageSize: PS, frames: 2 });
-    await vm.extensions.load(ext);
+    await extensionsOf(vm).load(ext);
     const obj = vm.createMemoryObject({ size: PS, pager: 'sevens' });
     expect([...(await obj.read(0, 2))]).toEqual([7, 7]);
     await vm.destroy();
@@ -208,16 +208,16 @@ describe('extensions.load resolves a relative path from the file that calls it',
     try {
       process.chdir(dir);
       const vm = createVm({ pageSize: PS, frames: 2 });
-      const info = await vm.extensions.load(`./.spinvm-tmp-ext-${process.pid}.mjs`);
+      const info = await extensionsOf(vm).load(`./.spinvm-tmp-ext-${process.pid}.mjs`);
       expect(info.name).toBe('relative');
       await vm.destroy();
       // An explicit base, and a cwd, still win.
       const vm2 = createVm({ pageSize: PS, frames: 2 });
-      await vm2.extensions.load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { base: pathToFileURL(file).href });
-      const err = await vm2.extensions.load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { cwd: dir }).catch((e: unknown) => e);
+      await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { base: pathToFileURL(file).href });
+      const err = await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { cwd: dir }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ExtensionError);
       expect((err as ExtensionError).reason).toBe('not-found');
-      await expect(vm2.extensions.load('./x.mjs', { base: 42 as never })).rejects.toThrow(/options.base/);
+      await expect(extensionsOf(vm2).load('./x.mjs', { base: 42 as never })).rejects.toThrow(/options.base/);
       await vm2.destroy();
     } finally {
       process.chdir(here);

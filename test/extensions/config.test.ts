@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExtensionError, loadConfiguredExtensions, readExtensionConfig, takeExtensionFlags } from '../../extensions/index.js';
+import { ExtensionError, extensionsOf, loadConfiguredExtensions, readExtensionConfig, takeExtensionFlags } from '../../extensions/index.js';
 import { createVm, type Vm } from '../../vmcore/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -26,14 +26,14 @@ describe('start-up extensions from configuration and the command line', () => {
     );
     const loaded = await loadConfiguredExtensions(vm, { cwd: dir, extra: [join(FIXTURES, 'default-export-ext.ts')] });
     expect(loaded.map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
-    expect(vm.extensions.list().map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
+    expect(extensionsOf(vm).list().map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
   });
 
   it('the spinvm key of package.json, with relative specifiers', async () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', spinvm: { extensions: [`${FIXTURES}/counting-pager-ext.ts`] } }));
     expect(readExtensionConfig(dir)).toMatchObject({ file: join(dir, 'package.json'), entries: [{ specifier: `${FIXTURES}/counting-pager-ext.ts`, base: dir }] });
     await loadConfiguredExtensions(vm, { cwd: dir });
-    expect(vm.extensions.has('counting')).toBe(true);
+    expect(extensionsOf(vm).has('counting')).toBe(true);
   });
 
   it('spinvm.config.json wins over package.json; no configuration at all loads nothing', async () => {
@@ -46,7 +46,7 @@ describe('start-up extensions from configuration and the command line', () => {
   it('all or nothing: a failing entry unloads those loaded before it', async () => {
     await writeFile(join(dir, 'spinvm.config.json'), JSON.stringify({ extensions: [join(FIXTURES, 'counting-pager-ext.ts'), './missing-ext.js'] }));
     await expect(loadConfiguredExtensions(vm, { cwd: dir })).rejects.toMatchObject({ reason: 'not-found', extension: './missing-ext.js' });
-    expect(vm.extensions.list()).toEqual([]);
+    expect(extensionsOf(vm).list()).toEqual([]);
   });
 
   const bad: Array<[string, string]> = [

@@ -39,21 +39,21 @@ export const conformance = ForgetfulPager;
   writeFileSync(
     join(app, 'use-extension.js'),
     `import { createVm, Pager } from 'spinvm';
-const { loadConfiguredExtensions } = await import(${JSON.stringify(pathToFileURL(join(pkg, 'dist/extensions/index.js')).href)});
+const { extensionsOf, loadConfiguredExtensions } = await import(${JSON.stringify(pathToFileURL(join(pkg, 'dist/extensions/index.js')).href)});
 const vm = createVm({ pageSize: 4096, frames: 4 });
 const [info] = await loadConfiguredExtensions(vm, { cwd: process.cwd() });
 const obj = vm.createMemoryObject({ size: 4096 * 16, pager: 'example' });
 for (let p = 0; p < 16; p++) await obj.write(p * 4096, new Uint8Array(4096).fill(p + 1));
-let ok = obj.pager instanceof Pager && vm.extensions.list().length === 1;
+let ok = obj.pager instanceof Pager && extensionsOf(vm).list().length === 1;
 for (let p = 0; p < 16; p++) ok &&= (await obj.read(p * 4096, 4096)).every((b) => b === p + 1);
 // Extensions shipped with spinvm, by their package subpaths.
-await vm.extensions.load('spinvm/extensions/examples/compressing-swap');
-await vm.extensions.load('spinvm/extensions/default-pager');
+await extensionsOf(vm).load('spinvm/extensions/examples/compressing-swap');
+await extensionsOf(vm).load('spinvm/extensions/default-pager');
 const zswap = vm.createMemoryObject({ size: 4096 * 16, pager: 'compressing-swap' });
 const swapped = vm.createMemoryObject({ size: 4096 * 16 });
 for (const o of [zswap, swapped]) for (let p = 0; p < 16; p++) await o.write(p * 4096, new Uint8Array(4096).fill(p + 7));
 for (const o of [zswap, swapped]) for (let p = 0; p < 16; p++) ok &&= (await o.read(p * 4096, 4096)).every((b) => b === p + 7);
-const loaded = vm.extensions.list().map((e) => e.name);
+const loaded = extensionsOf(vm).list().map((e) => e.name);
 console.log(JSON.stringify({ name: info.name, pager: obj.pager.constructor.name, ok, pageOuts: obj.stat().pageOuts, loaded, defaultPager: swapped.pager.constructor.name, ratio: zswap.pager.stat().ratio }));
 await vm.destroy();
 `,

@@ -5,12 +5,11 @@ import {
   EXTENSION_API_VERSION,
   EXTENSION_TOKENS,
   ExtensionError,
-  describeBindings,
   extensionsOf,
   type ExtensionContext,
   type ExtensionModule,
 } from '../../extensions/index.js';
-import { currentBindings } from '../../extensions/bindings.js';
+import { BindingTable, describeBindings } from '../../extensions/manager/binding-table.js';
 import { BogoPager, HashCache, Pager, TOKENS, createVm, type CacheFactory, type Vm } from '../../vmcore/index.js';
 import { RecordingPager, pattern } from '../helpers/pagers.js';
 import { MapPager, seen } from './fixtures/counting-pager-ext.js';
@@ -22,6 +21,9 @@ const vms: Vm[] = [];
 function vm(frames = 4): Vm {
   const made = createVm({ pageSize: PS, frames });
   vms.push(made);
+  // The manager is a binding of the instance's container, made on first use: made here, before any snapshot,
+  // so that the snapshots compare what loading and unloading did.
+  extensionsOf(made);
   return made;
 }
 afterEach(async () => {
@@ -30,7 +32,7 @@ afterEach(async () => {
 
 /** The container's bindings as objects: identical lists mean nothing was added, removed or replaced. */
 function snapshot(v: Vm): { described: ReturnType<typeof describeBindings>; objects: unknown[] } {
-  return { described: describeBindings(v.container), objects: [...currentBindings(v.container).values()].sort((a, b) => a.id - b.id) };
+  return { described: describeBindings(v.container), objects: [...BindingTable.of(v.container).snapshot().values()].sort((a, b) => a.id - b.id) };
 }
 
 function ext(name: string, activate: (c: ExtensionContext) => void | Promise<void>, more: Partial<ExtensionModule> = {}): ExtensionModule {
@@ -74,11 +76,15 @@ describe('loading', () => {
     expect(v.createMemoryObject({ size: PS, pager: 'zero' }).pager).toBeInstanceOf(BogoPager);
   });
 
-  it('vm.extensions is the same manager as extensionsOf(vm)', () => {
-    const v = vm();
-    expect(v.extensions).toBe(extensionsOf(v));
-    expect(v.extensions).toBe(v.extensions);
-    expect(vm().extensions).not.toBe(v.extensions);
+  it('extensionsOf(vm) is the manager bound in the instance\'s container, one per instance; Vm is not patched', () => {
+    const v = createVm({ pageSize: PS, frames: 4 });
+    vms.push(v);
+    expect(v.container.isBound(EXTENSION_TOKENS.Manager)).toBe(false);
+    const manager = extensionsOf(v);
+    expect(v.container.get(EXTENSION_TOKENS.Manager)).toBe(manager);
+    expect(extensionsOf(v)).toBe(manager);
+    expect(extensionsOf(vm())).not.toBe(manager);
+    expect('extensions' in v).toBe(false);
   });
 
   it('an injected pager class gets the instance through @inject, as any container-made pager does', async () => {
@@ -92,7 +98,7 @@ describe('loading', () => {
         injected = vmHere;
       }
     }
-    await v.extensions.load(ext('vm-aware', (c) => c.bindPager('aware', VmAwarePager)));
+    await extensionsOf(v).load(ext('vm-aware', (c) => c.bindPager('aware', VmAwarePager)));
     v.createMemoryObject({ size: PS, pager: 'aware' });
     expect(injected).toBe(v);
   });
@@ -101,7 +107,7 @@ describe('loading', () => {
     const v = vm();
     const cacheFactory: CacheFactory = () => new HashCache();
     const token = Symbol('extra');
-    await v.extensions.load(
+    await extensionsOf(v).load(
       ext('many', (c) => {
         c.bindPager('factory-made', () => new RecordingPager());
         c.bindPolicy('my-fifo', () => ({}) as never);
@@ -111,12 +117,12 @@ describe('loading', () => {
     );
     const made = v.createMemoryObject({ size: PS, pager: 'factory-made' });
     expect(made.pager).toBeInstanceOf(RecordingPager);
-    expect(v.extensions.objectsOf('many')).toEqual([made]);
+    expect(extensionsOf(v).objectsOf('many')).toEqual([made]);
     await made.destroy();
     expect(v.container.isBound(EXTENSION_TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(true);
     expect(v.container.get(TOKENS.CacheFactory)).toBe(cacheFactory);
     expect(v.container.get(token)).toBe(42);
-    await v.extensions.unload('many');
+    await extensionsOf(v).unload('many');
     expect(v.container.isBound(TOKENS.Pager, { name: 'factory-made' })).toBe(false);
     expect(v.container.isBound(EXTENSION_TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(false);
     expect(v.container.get(TOKENS.CacheFactory)).not.toBe(cacheFactory);
@@ -126,19 +132,19 @@ describe('loading', () => {
 
 describe('loading validates everything before changing anything', () => {
   const cases: Array<[string, (v: Vm) => Promise<unknown>, string, string | RegExp]> = [
-    ['a path that does not exist', (v) => v.extensions.load('./no-such-extension.js', { cwd: FIXTURES }), 'not-found', './no-such-extension.js'],
-    ['a package that is not installed', (v) => v.extensions.load('spinvm-no-such-package', { cwd: FIXTURES }), 'not-found', 'spinvm-no-such-package'],
-    ['a module that throws while imported', (v) => v.extensions.load(join(FIXTURES, 'throws-on-import.ts')), 'import-failed', /boom at import time/],
-    ['no manifest', (v) => v.extensions.load({ activate() {} } as never), 'missing-export', /manifest/],
-    ['no activate', (v) => v.extensions.load({ manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: 'd' } } as never), 'missing-export', /activate/],
-    ['a deactivate that is not a function', (v) => v.extensions.load({ ...ext('x', () => {}), deactivate: 3 } as never), 'missing-export', /deactivate/],
-    ['a manifest that is not an object', (v) => v.extensions.load({ manifest: 'x', activate() {} } as never), 'bad-manifest', /not an object/],
-    ['a bad name', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'Has Spaces', version: '1.0.0', apiVersion: 1, description: 'd' } }), 'bad-manifest', /name/],
-    ['a bad version', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'x', version: 'one', apiVersion: 1, description: 'd' } }), 'bad-manifest', /version/],
-    ['no description', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: '' } }), 'bad-manifest', /description/],
-    ['an unreadable apiVersion range', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 'soon', description: 'd' } }), 'bad-manifest', /apiVersion/],
-    ['an incompatible apiVersion range', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: '^2.0.0', description: 'd' } }), 'incompatible-api', /\^2\.0\.0.*1\.0\.0/],
-    ['an incompatible integer apiVersion', (v) => v.extensions.load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 2, description: 'd' } }), 'incompatible-api', /provides 1\.0\.0/],
+    ['a path that does not exist', (v) => extensionsOf(v).load('./no-such-extension.js', { cwd: FIXTURES }), 'not-found', './no-such-extension.js'],
+    ['a package that is not installed', (v) => extensionsOf(v).load('spinvm-no-such-package', { cwd: FIXTURES }), 'not-found', 'spinvm-no-such-package'],
+    ['a module that throws while imported', (v) => extensionsOf(v).load(join(FIXTURES, 'throws-on-import.ts')), 'import-failed', /boom at import time/],
+    ['no manifest', (v) => extensionsOf(v).load({ activate() {} } as never), 'missing-export', /manifest/],
+    ['no activate', (v) => extensionsOf(v).load({ manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: 'd' } } as never), 'missing-export', /activate/],
+    ['a deactivate that is not a function', (v) => extensionsOf(v).load({ ...ext('x', () => {}), deactivate: 3 } as never), 'missing-export', /deactivate/],
+    ['a manifest that is not an object', (v) => extensionsOf(v).load({ manifest: 'x', activate() {} } as never), 'bad-manifest', /not an object/],
+    ['a bad name', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'Has Spaces', version: '1.0.0', apiVersion: 1, description: 'd' } }), 'bad-manifest', /name/],
+    ['a bad version', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: 'one', apiVersion: 1, description: 'd' } }), 'bad-manifest', /version/],
+    ['no description', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: '' } }), 'bad-manifest', /description/],
+    ['an unreadable apiVersion range', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 'soon', description: 'd' } }), 'bad-manifest', /apiVersion/],
+    ['an incompatible apiVersion range', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: '^2.0.0', description: 'd' } }), 'incompatible-api', /\^2\.0\.0.*1\.0\.0/],
+    ['an incompatible integer apiVersion', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 2, description: 'd' } }), 'incompatible-api', /provides 1\.0\.0/],
   ];
   for (const [what, load, reason, message] of cases) {
     it(`${what}: ${reason}, and the container is untouched`, async () => {
@@ -149,16 +155,16 @@ describe('loading validates everything before changing anything', () => {
       expect(err.message).toMatch(message);
       expect(err.code).toBe('SPINVM_EXTENSION');
       expect(snapshot(v)).toEqual(before);
-      expect(v.extensions.list()).toEqual([]);
+      expect(extensionsOf(v).list()).toEqual([]);
     });
   }
 
   it('a name already loaded: already-loaded, and the first stays as it was', async () => {
     const v = vm();
     let second = false;
-    await v.extensions.load(ext('twice', (c) => c.bindPager('a', RecordingPager)));
+    await extensionsOf(v).load(ext('twice', (c) => c.bindPager('a', RecordingPager)));
     const before = snapshot(v);
-    const err = await rejection(v.extensions.load(ext('twice', () => void (second = true))));
+    const err = await rejection(extensionsOf(v).load(ext('twice', () => void (second = true))));
     expect(err).toMatchObject({ reason: 'already-loaded', extension: 'twice' });
     expect(second).toBe(false);
     expect(snapshot(v)).toEqual(before);
@@ -171,7 +177,7 @@ describe('loading validates everything before changing anything', () => {
     let heard = 0;
     let hookRan = false;
     const err = await rejection(
-      v.extensions.load(
+      extensionsOf(v).load(
         ext('explodes', async (c) => {
           c.bindPager('half-made', RecordingPager);
           c.setDefaultPager(RecordingPager);
@@ -199,15 +205,15 @@ describe('loading validates everything before changing anything', () => {
     await obj.read(0, 1);
     expect(heard).toBe(0);
     // The name is free again.
-    await v.extensions.load(ext('explodes', () => {}));
+    await extensionsOf(v).load(ext('explodes', () => {}));
   });
 
   it('a pager name already registered makes activate fail, undoing what came before it', async () => {
     const v = vm();
-    await v.extensions.load(ext('first', (c) => c.bindPager('taken', RecordingPager)));
+    await extensionsOf(v).load(ext('first', (c) => c.bindPager('taken', RecordingPager)));
     const before = snapshot(v);
     const err = await rejection(
-      v.extensions.load(
+      extensionsOf(v).load(
         ext('second', (c) => {
           c.bindPager('free', RecordingPager);
           c.bindPager('taken', RecordingPager);
@@ -221,7 +227,7 @@ describe('loading validates everything before changing anything', () => {
 
   it('loading or unloading from inside activate is refused instead of deadlocking', async () => {
     const v = vm();
-    const err = await rejection(v.extensions.load(ext('nested', async (c) => void (await c.vm.extensions.load(ext('inner', () => {}))))));
+    const err = await rejection(extensionsOf(v).load(ext('nested', async (c) => void (await extensionsOf(c.vm).load(ext('inner', () => {}))))));
     expect(err.reason).toBe('activate-failed');
     expect((err.cause as ExtensionError).reason).toBe('reentrant');
   });
@@ -229,13 +235,13 @@ describe('loading validates everything before changing anything', () => {
   it('work an extension leaves running after activate may load extensions once activate is over', async () => {
     const v = vm();
     let later: Promise<unknown> | undefined;
-    await v.extensions.load(
+    await extensionsOf(v).load(
       ext('starter', (c) => {
-        later = new Promise((resolve) => setTimeout(resolve, 5)).then(() => c.vm.extensions.load(ext('started-later', () => {})));
+        later = new Promise((resolve) => setTimeout(resolve, 5)).then(() => extensionsOf(c.vm).load(ext('started-later', () => {})));
       }),
     );
     await later;
-    expect(v.extensions.list().map((e) => e.name)).toEqual(['starter', 'started-later']);
+    expect(extensionsOf(v).list().map((e) => e.name)).toEqual(['starter', 'started-later']);
   });
 });
 
@@ -244,7 +250,7 @@ describe('unloading', () => {
     const v = vm();
     const order: string[] = [];
     let faults = 0;
-    await v.extensions.load(
+    await extensionsOf(v).load(
       ext(
         'tidy',
         (c) => {
@@ -259,7 +265,7 @@ describe('unloading', () => {
     const obj = v.createMemoryObject({ size: PS });
     await obj.read(0, 1);
     expect(faults).toBe(1);
-    const report = await v.extensions.unload('tidy');
+    const report = await extensionsOf(v).unload('tidy');
     expect(report).toEqual({ name: 'tidy', destroyedObjects: [], errors: [] });
     expect(order).toEqual(['deactivate', 'hook 2', 'hook 1']);
     expect(v.container.isBound(TOKENS.Pager, { name: 'tidy-pager' })).toBe(false);
@@ -268,13 +274,13 @@ describe('unloading', () => {
     const other = v.createMemoryObject({ size: PS });
     await other.read(0, 1);
     expect(faults).toBe(1);
-    expect(v.extensions.list()).toEqual([]);
+    expect(extensionsOf(v).list()).toEqual([]);
   });
 
   it('leaves the container as it was before loading', async () => {
     const v = vm();
     const before = snapshot(v);
-    await v.extensions.load(
+    await extensionsOf(v).load(
       ext('roundtrip', (c) => {
         c.bindPager('x', RecordingPager);
         c.setDefaultPager(RecordingPager);
@@ -282,20 +288,20 @@ describe('unloading', () => {
       }),
     );
     expect(snapshot(v)).not.toEqual(before);
-    await v.extensions.unload('roundtrip');
+    await extensionsOf(v).unload('roundtrip');
     expect(snapshot(v)).toEqual(before);
   });
 
   it('refuses while memory objects made with its pagers are alive; force flushes then destroys them', async () => {
     const v = vm();
-    await v.extensions.load(join(FIXTURES, 'counting-pager-ext.ts'));
+    await extensionsOf(v).load(join(FIXTURES, 'counting-pager-ext.ts'));
     const a = v.createMemoryObject({ size: PS * 2, pager: 'map', name: 'kept-a' });
     const plain = v.createMemoryObject({ size: PS, name: 'plain' });
     await a.write(0, pattern(PS, 7));
-    const err = await rejection(v.extensions.unload('counting'));
+    const err = await rejection(extensionsOf(v).unload('counting'));
     expect(err).toMatchObject({ reason: 'in-use', extension: 'counting' });
     expect(err.message).toMatch(/kept-a/);
-    expect(v.extensions.list()).toHaveLength(1);
+    expect(extensionsOf(v).list()).toHaveLength(1);
 
     const pager = a.pager as MapPager;
     const flushed: number[] = [];
@@ -305,7 +311,7 @@ describe('unloading', () => {
       return original(page, frame, dirty);
     };
     const deactivations = seen.deactivations;
-    const report = await v.extensions.unload('counting', { force: true });
+    const report = await extensionsOf(v).unload('counting', { force: true });
     expect(report).toEqual({ name: 'counting', destroyedObjects: ['kept-a'], errors: [] });
     expect(flushed).toEqual([0]);
     expect(a.isDestroyed).toBe(true);
@@ -315,32 +321,32 @@ describe('unloading', () => {
 
   it('succeeds once its objects are destroyed', async () => {
     const v = vm();
-    await v.extensions.load(ext('brief', (c) => c.bindPager('brief', RecordingPager)));
+    await extensionsOf(v).load(ext('brief', (c) => c.bindPager('brief', RecordingPager)));
     const obj = v.createMemoryObject({ size: PS, pager: 'brief' });
-    await expect(v.extensions.unload('brief')).rejects.toMatchObject({ reason: 'in-use' });
+    await expect(extensionsOf(v).unload('brief')).rejects.toMatchObject({ reason: 'in-use' });
     await obj.destroy();
-    await expect(v.extensions.unload('brief')).resolves.toMatchObject({ name: 'brief' });
+    await expect(extensionsOf(v).unload('brief')).resolves.toMatchObject({ name: 'brief' });
   });
 
   it('an unknown name: not-loaded', async () => {
-    const err = await rejection(vm().extensions.unload('nobody'));
+    const err = await rejection(extensionsOf(vm()).unload('nobody'));
     expect(err.reason).toBe('not-loaded');
   });
 
   it('a deactivate that throws is reported, and the extension is unloaded all the same', async () => {
     const v = vm();
-    await v.extensions.load(ext('grumpy', (c) => c.bindPager('g', RecordingPager), { deactivate: () => { throw new Error('no!'); } }));
-    const report = await v.extensions.unload('grumpy');
+    await extensionsOf(v).load(ext('grumpy', (c) => c.bindPager('g', RecordingPager), { deactivate: () => { throw new Error('no!'); } }));
+    const report = await extensionsOf(v).unload('grumpy');
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ reason: 'deactivate-failed' });
-    expect(v.extensions.has('grumpy')).toBe(false);
+    expect(extensionsOf(v).has('grumpy')).toBe(false);
     expect(v.container.isBound(TOKENS.Pager, { name: 'g' })).toBe(false);
   });
 
   it('bindings an extension makes after activation (in an event handler) are undone too; its context is dead afterwards', async () => {
     const v = vm();
     let context: ExtensionContext | undefined;
-    await v.extensions.load(
+    await extensionsOf(v).load(
       ext('late', (c) => {
         context = c;
         c.on('fault', () => {
@@ -350,7 +356,7 @@ describe('unloading', () => {
     );
     await v.createMemoryObject({ size: PS }).read(0, 1);
     expect(v.container.isBound(TOKENS.Pager, { name: 'late' })).toBe(true);
-    await v.extensions.unload('late');
+    await extensionsOf(v).unload('late');
     expect(v.container.isBound(TOKENS.Pager, { name: 'late' })).toBe(false);
     expect(() => context!.bindPager('again', RecordingPager)).toThrow(ExtensionError);
   });
@@ -358,8 +364,8 @@ describe('unloading', () => {
   it('runs every deactivate, newest first, when the instance is destroyed', async () => {
     const v = createVm({ pageSize: PS, frames: 4 });
     const order: string[] = [];
-    await v.extensions.load(ext('one', () => {}, { deactivate: () => void order.push('one') }));
-    await v.extensions.load(ext('two', () => {}, { deactivate: () => void order.push('two') }));
+    await extensionsOf(v).load(ext('one', () => {}, { deactivate: () => void order.push('one') }));
+    await extensionsOf(v).load(ext('two', () => {}, { deactivate: () => void order.push('two') }));
     await v.destroy();
     expect(order).toEqual(['two', 'one']);
   });
@@ -372,14 +378,14 @@ describe('the default pager as an extension', () => {
   it('loading replaces the bogopager for new objects; unloading puts it back', async () => {
     const v = vm();
     const before = snapshot(v);
-    const info = await v.extensions.load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
+    const info = await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
     expect(info.defaultPager).toBe(true);
     const old = v.createMemoryObject({ size: PS, pager: new BogoPager() });
     const made = v.createMemoryObject({ size: PS });
     expect(made.pager).toBeInstanceOf(SwapLikePager);
-    expect(v.extensions.objectsOf('swap-like')).toEqual([made]);
+    expect(extensionsOf(v).objectsOf('swap-like')).toEqual([made]);
     await made.destroy();
-    await v.extensions.unload('swap-like');
+    await extensionsOf(v).unload('swap-like');
     expect(v.createMemoryObject({ size: PS }).pager).toBeInstanceOf(BogoPager);
     expect(old.isDestroyed).toBe(false);
     expect(describeBindings(v.container).filter((d) => d.service.includes('DefaultPager'))).toEqual(before.described.filter((d) => d.service.includes('DefaultPager')));
@@ -388,8 +394,8 @@ describe('the default pager as an extension', () => {
   it('a default chosen by the user before loading comes back at unload', async () => {
     const v = vm();
     v.setDefaultPager(OtherDefault);
-    await v.extensions.load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
-    await v.extensions.unload('swap-like');
+    await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
+    await extensionsOf(v).unload('swap-like');
     expect(v.createMemoryObject({ size: PS }).pager).toBeInstanceOf(OtherDefault);
   });
 
@@ -401,8 +407,8 @@ describe('the default pager as an extension', () => {
       const v = vm();
       class A extends RecordingPager {}
       class B extends RecordingPager {}
-      await v.extensions.load(ext('a', (c) => c.setDefaultPager(A)));
-      await v.extensions.load(ext('b', (c) => c.setDefaultPager(B)));
+      await extensionsOf(v).load(ext('a', (c) => c.setDefaultPager(A)));
+      await extensionsOf(v).load(ext('b', (c) => c.setDefaultPager(B)));
       const current = async (): Promise<unknown> => {
         const o = v.createMemoryObject({ size: PS });
         const ctor = o.pager.constructor;
@@ -410,9 +416,9 @@ describe('the default pager as an extension', () => {
         return ctor;
       };
       expect(await current()).toBe(B);
-      await v.extensions.unload(order[0]!);
+      await extensionsOf(v).unload(order[0]!);
       expect(await current()).toBe(order[0] === 'a' ? B : A);
-      await v.extensions.unload(order[1]!);
+      await extensionsOf(v).unload(order[1]!);
       expect(await current()).toBe(BogoPager);
       expect(describeBindings(v.container).filter((d) => d.service.includes('DefaultPager'))).toHaveLength(1);
     });
@@ -420,19 +426,19 @@ describe('the default pager as an extension', () => {
 
   it('objects made with the default pager while it was installed keep the extension loaded', async () => {
     const v = vm();
-    await v.extensions.load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
+    await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
     const obj = v.createMemoryObject({ size: PS });
-    await v.extensions.unload('swap-like').catch(() => undefined);
-    expect(v.extensions.has('swap-like')).toBe(true);
+    await extensionsOf(v).unload('swap-like').catch(() => undefined);
+    expect(extensionsOf(v).has('swap-like')).toBe(true);
     await obj.destroy();
-    await v.extensions.unload('swap-like');
+    await extensionsOf(v).unload('swap-like');
   });
 
   it('a pager instance given directly is not the extension\'s, even of its class', async () => {
     const v = vm();
-    await v.extensions.load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
+    await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
     v.createMemoryObject({ size: PS, pager: new SwapLikePager() });
-    await expect(v.extensions.unload('swap-like')).resolves.toMatchObject({ destroyedObjects: [] });
+    await expect(extensionsOf(v).unload('swap-like')).resolves.toMatchObject({ destroyedObjects: [] });
   });
 });
 

@@ -4,7 +4,7 @@
 // The mechanism is asserted here, not the time: the AsyncLocalStorage instances spinvm creates and enables
 // are counted through a subclass that node:async_hooks is mocked to hand out.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ExtensionError, type ExtensionContext, type ExtensionModule } from '../../extensions/index.js';
+import { ExtensionError, extensionsOf, type ExtensionContext, type ExtensionModule } from '../../extensions/index.js';
 import { createVm, type Vm } from '../../vmcore/index.js';
 
 const als = vi.hoisted(() => ({ created: 0, enabled: new Set<object>() }));
@@ -51,9 +51,9 @@ function ext(name: string, activate: (c: ExtensionContext) => void | Promise<voi
 /** One instance's life: an extension loaded and unloaded, then the instance destroyed. */
 async function oneInstance(i: number): Promise<void> {
   const v = createVm({ pageSize: 512, frames: 2 });
-  await v.extensions.load(ext(`leak-${i}`, () => {}));
-  await v.extensions.unload(`leak-${i}`);
-  await v.extensions.load(ext(`kept-${i}`, () => {}));
+  await extensionsOf(v).load(ext(`leak-${i}`, () => {}));
+  await extensionsOf(v).unload(`leak-${i}`);
+  await extensionsOf(v).load(ext(`kept-${i}`, () => {}));
   await v.destroy();
 }
 
@@ -83,8 +83,8 @@ describe('issue 9 #8: destroyed instances leave no AsyncLocalStorage enabled', (
     const b = vm();
     // a's activate loads into b, whose activate loads into a: a is busy with the outer load, so this would
     // wait for itself forever; it is refused instead.
-    const err = await a.extensions
-      .load(ext('outer', async () => void (await b.extensions.load(ext('middle', async () => void (await a.extensions.load(ext('inner', () => {}))))))))
+    const err = await extensionsOf(a)
+      .load(ext('outer', async () => void (await extensionsOf(b).load(ext('middle', async () => void (await extensionsOf(a).load(ext('inner', () => {}))))))))
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -94,7 +94,7 @@ describe('issue 9 #8: destroyed instances leave no AsyncLocalStorage enabled', (
     expect(middle.reason).toBe('activate-failed');
     expect((middle.cause as ExtensionError).reason).toBe('reentrant');
     // Work that merely runs while another instance is busy is not refused.
-    await b.extensions.load(ext('busy', async () => void (await a.extensions.load(ext('from-b', () => {})))));
-    expect(a.extensions.has('from-b')).toBe(true);
+    await extensionsOf(b).load(ext('busy', async () => void (await extensionsOf(a).load(ext('from-b', () => {})))));
+    expect(extensionsOf(a).has('from-b')).toBe(true);
   });
 });

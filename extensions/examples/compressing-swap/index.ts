@@ -2,13 +2,13 @@
  * Example extension: a swap pager that deflates pages on the way out (node:zlib) and inflates them on the
  * way in, in memory or in a swap file, with a measured compression ratio.
  *
- *   await vm.extensions.load('spinvm/extensions/examples/compressing-swap', { options: { level: 1 } });
+ *   await extensionsOf(vm).load('spinvm/extensions/examples/compressing-swap', { options: { level: 1 } });
  *   const obj = vm.createMemoryObject({ size: 1 << 30, pager: 'compressing-swap' });
  *
  * Options: `{ name?: string (default 'compressing-swap'), default?: boolean, level?: 0-9, directory?: string }`;
  * with `default: true` it is also the default pager while loaded.
  */
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
+import { InvalidArgumentError } from '../../../vmcore/index.js';
 import type { ExtensionContext, ExtensionManifest } from '../../api.js';
 import { CompressingSwapPager, type CompressingSwapOptions } from './pager.js';
 

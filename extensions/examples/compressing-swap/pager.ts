@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { FileHandle, FileSystem } from '../../../fs/file-system.js';
-import { NodeFileSystem } from '../../../fs/node-file-system.js';
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
-import type { Access } from '../../../vmcore/pager/access.js';
-import { Pager, type PagerContext } from '../../../vmcore/pager/pager.js';
-import { ResultCode } from '../../../vmcore/pager/result-code.js';
+import { NodeFileSystem, type FileHandle, type FileSystem } from '../../../fs/index.js';
+import { InvalidArgumentError, Pager, ResultCode, type Access, type PagerContext } from '../../../vmcore/index.js';
 
 export interface CompressingSwapOptions {
   /** zlib compression level, 0 (store) to 9 (smallest). Default 1: fast, and most of the gain. */

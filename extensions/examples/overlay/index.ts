@@ -2,13 +2,13 @@
  * Example extension: an overlay pager that serves a read-only base file (a disk image) and keeps written
  * pages in its own store, so the image never changes.
  *
- *   await vm.extensions.load('spinvm/extensions/examples/overlay', { options: { base: 'disk.img' } });
+ *   await extensionsOf(vm).load('spinvm/extensions/examples/overlay', { options: { base: 'disk.img' } });
  *   const disk = vm.createMemoryObject({ size: imageBytes, pager: 'overlay' });
  *
  * Options: `{ base: string, overlay?: string, name?: string (default 'overlay') }`. With `overlay`, written
  * pages are kept in that file and survive; one memory object at a time may use an overlay file.
  */
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
+import { InvalidArgumentError } from '../../../vmcore/index.js';
 import type { ExtensionContext, ExtensionManifest } from '../../api.js';
 import { OverlayPager, type OverlayOptions } from './pager.js';
 

@@ -1,9 +1,5 @@
-import type { FileHandle, FileSystem } from '../../../fs/file-system.js';
-import { NodeFileSystem } from '../../../fs/node-file-system.js';
-import { InvalidArgumentError } from '../../../vmcore/errors.js';
-import type { Access } from '../../../vmcore/pager/access.js';
-import { Pager, type PagerContext } from '../../../vmcore/pager/pager.js';
-import { ResultCode } from '../../../vmcore/pager/result-code.js';
+import { NodeFileSystem, type FileHandle, type FileSystem } from '../../../fs/index.js';
+import { InvalidArgumentError, Pager, ResultCode, type Access, type PagerContext } from '../../../vmcore/index.js';
 
 export interface OverlayOptions {
   /** The read-only base (a disk image): opened read-only, never written. Bytes past its end read as zeros. */
