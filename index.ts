@@ -3,5 +3,4 @@ export * from './vmcore/index.js';
 export * from './fs/index.js';
 export * from './pagers/file-pager/index.js';
 export * from './pagers/default-pager/index.js';
-export { PAGER_TOKENS } from './pagers/tokens.js';
 export * from './extensions/index.js';

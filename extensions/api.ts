@@ -45,7 +45,7 @@ export interface ExtensionContext {
   /** Replaces the cache object factory for memory objects created afterwards. */
   setCacheFactory(factory: CacheFactory): void;
   /**
-   * Registers a replacement policy by name (`EXTENSION_TOKENS.PolicyFactory`, named). An instance's own
+   * Registers a replacement policy by name (`TOKENS.PolicyFactory`, named). An instance's own
    * policy is fixed when it is made; registered policies are for instances made afterwards and for tools.
    */
   bindPolicy(name: string, factory: PolicyFactory): void;

@@ -2,7 +2,6 @@
 // The layer's interface: what extension authors write against, the manager (reached through
 // `extensionsOf(vm)`), start-up configuration, and the layer's container keys and error.
 export { EXTENSION_API_VERSION, type ExtensionContext, type ExtensionManifest, type ExtensionModule, type PagerProvider } from './api.js';
-export { EXTENSION_TOKENS } from './tokens.js';
 export { ExtensionError, type ExtensionErrorReason } from './errors.js';
 export { extensionsOf } from './manager/extensions-of.js';
 export type { ExtensionManager, ExtensionInfo, LoadOptions, UnloadOptions, UnloadReport } from './manager/manager.js';

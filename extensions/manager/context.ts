@@ -19,7 +19,6 @@ import {
 } from '../../vmcore/index.js';
 import type { ExtensionContext, PagerProvider } from '../api.js';
 import { ExtensionError } from '../errors.js';
-import { EXTENSION_TOKENS } from '../tokens.js';
 import type { LoadedExtension } from './loaded-extension.js';
 
 export function makeContext(vm: Vm, ext: LoadedExtension, options: unknown): ExtensionContext {
@@ -65,8 +64,8 @@ export function makeContext(vm: Vm, ext: LoadedExtension, options: unknown): Ext
       checkName(name);
       if (typeof factory !== 'function') throw new InvalidArgumentError('factory', factory, 'a function answering a ReplacementPolicy');
       track(() => {
-        if (container.isBound(EXTENSION_TOKENS.PolicyFactory, { name })) throw new InvalidArgumentError('name', name, 'a policy name not registered yet');
-        container.bind<PolicyFactory>(EXTENSION_TOKENS.PolicyFactory).toConstantValue(factory).whenNamed(name);
+        if (container.isBound(TOKENS.PolicyFactory, { name })) throw new InvalidArgumentError('name', name, 'a policy name not registered yet');
+        container.bind<PolicyFactory>(TOKENS.PolicyFactory).toConstantValue(factory).whenNamed(name);
       });
     },
     load(...modules: ContainerModule[]): void {

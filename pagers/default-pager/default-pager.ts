@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { InvalidArgumentError, Pager, ResultCode, type Access, type PagerContext } from '../../vmcore/index.js';
-import { PAGER_TOKENS } from '../tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { entry, makePageTable, PageState, slotOf, stateOf, type PageTable } from './page-table.js';
 import type { SwapSpace } from './swap-space.js';
 
@@ -26,7 +26,7 @@ export class DefaultPager extends Pager {
   private destroyed = false;
   private removeReclaimer: (() => void) | undefined;
 
-  constructor(@inject(PAGER_TOKENS.SwapSpace) readonly swap: SwapSpace) {
+  constructor(@inject(TOKENS.SwapSpace) readonly swap: SwapSpace) {
     super();
   }
 

@@ -1,6 +1,6 @@
 import type { FileSystem } from '../../fs/index.js';
 import { InvalidArgumentError, type Vm } from '../../vmcore/index.js';
-import { PAGER_TOKENS } from '../tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { DefaultPager } from './default-pager.js';
 import { SwapSpace, type SwapSpaceOptions } from './swap-space.js';
 
@@ -12,7 +12,7 @@ const KEYS = ['fs', 'directory', 'files', 'limit'];
 /**
  * Makes SPIN's real default pager the instance's default, live (SPIN's default pager installs itself on
  * the "create default pager" procedure when loaded): makes a SwapSpace (over `options.fs`, else the
- * FileSystem bound at PAGER_TOKENS.FileSystem, else real files), binds it at PAGER_TOKENS.SwapSpace, and
+ * FileSystem bound at TOKENS.FileSystem, else real files), binds it at TOKENS.SwapSpace, and
  * rebinds TOKENS.DefaultPager to DefaultPager. Memory objects made afterwards page out to swap; those made
  * before keep their pager. The swap files are removed when the instance is destroyed.
  */
@@ -27,7 +27,7 @@ export async function useDefaultPager(vm: Vm, options?: UseDefaultPagerOptions):
     }
   }
   const c = vm.container;
-  const fs = options?.fs ?? (c.isBound(PAGER_TOKENS.FileSystem) ? c.get<FileSystem>(PAGER_TOKENS.FileSystem) : undefined);
+  const fs = options?.fs ?? (c.isBound(TOKENS.FileSystem) ? c.get<FileSystem>(TOKENS.FileSystem) : undefined);
   const swap = await SwapSpace.create({ ...options, ...(fs ? { fs } : {}), pageSize: vm.pageSize });
   try {
     // Throws if the instance was destroyed while the files were being made: then nothing is left behind.
@@ -37,8 +37,8 @@ export async function useDefaultPager(vm: Vm, options?: UseDefaultPagerOptions):
     throw err;
   }
   // A constant: every DefaultPager shares the swap space. An earlier space stays with the objects using it.
-  if (c.isBound(PAGER_TOKENS.SwapSpace)) c.rebind<SwapSpace>(PAGER_TOKENS.SwapSpace).toConstantValue(swap);
-  else c.bind<SwapSpace>(PAGER_TOKENS.SwapSpace).toConstantValue(swap);
+  if (c.isBound(TOKENS.SwapSpace)) c.rebind<SwapSpace>(TOKENS.SwapSpace).toConstantValue(swap);
+  else c.bind<SwapSpace>(TOKENS.SwapSpace).toConstantValue(swap);
   vm.setDefaultPager(DefaultPager);
   return swap;
 }

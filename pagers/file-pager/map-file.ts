@@ -5,7 +5,7 @@ import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { InvalidArgumentError } from '../../vmcore/errors.js';
 import { checkOptions, checkPositive } from '../../vmcore/validate.js';
 import type { Vm } from '../../vmcore/vm/vm.js';
-import { PAGER_TOKENS } from '../tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { FilePager } from './file-pager.js';
 import { MappedFile, OpenFile } from './mapped-file.js';
 import { extendShared, refreshSize, refreshSizeSync, type SharedFile } from './shared-file.js';
@@ -33,11 +33,11 @@ export interface OpenFileOptions {
 const SHARED = Symbol('spinvm.FilePager.shared');
 const registries = new WeakMap<Vm, FileRegistry>();
 
-/** The instance's file registry: over the file system bound as PAGER_TOKENS.FileSystem, else real files. */
+/** The instance's file registry: over the file system bound as TOKENS.FileSystem, else real files. */
 function registryOf(vm: Vm): FileRegistry {
   let registry = registries.get(vm);
   if (!registry) {
-    const fs = vm.container.isBound(PAGER_TOKENS.FileSystem) ? vm.container.get<FileSystem>(PAGER_TOKENS.FileSystem) : new NodeFileSystem();
+    const fs = vm.container.isBound(TOKENS.FileSystem) ? vm.container.get<FileSystem>(TOKENS.FileSystem) : new NodeFileSystem();
     registry = new FileRegistry(fs, vm.pageSize);
     registries.set(vm, registry);
   }

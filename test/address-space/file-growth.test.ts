@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempFiles } from '../helpers/temp-files.js';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { BusError, createVm, type AddressSpace, type Vm } from '../../vmcore/index.js';
 import { expectNothingLeaked } from './helpers.js';
 
@@ -184,7 +184,7 @@ describe('empty files, and lengths past the end', () => {
     const mem = new MemoryFileSystem();
     await (await mem.open('/tmp/e', { create: true, writable: true })).close();
     const v = createVm({ frames: 8 });
-    v.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(mem);
+    v.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     useFilePager(v);
     const space = v.createAddressSpace();
     const a = await space.map({ file: '/tmp/e', length: PS, prot: 'read', share: 'shared' });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { AccessDeniedError, BusError, createVm } from '../../vmcore/index.js';
 
 let dir: string;
@@ -72,7 +72,7 @@ describe('address spaces over the file pager (useFilePager)', () => {
     await h.close();
     mem.chmod('/ro.img', 0o400);
     const vm = createVm({ frames: 8 });
-    vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(mem);
+    vm.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     useFilePager(vm);
     const as = vm.createAddressSpace();
     await expect(as.map({ file: '/ro.img', length: 4096, prot: ['read', 'write'], share: 'shared' })).rejects.toBeInstanceOf(AccessDeniedError);

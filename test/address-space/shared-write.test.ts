@@ -5,7 +5,7 @@ import * as nodefs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { AccessDeniedError, createVm, ProtectionFault, type Vm } from '../../vmcore/index.js';
 import { filled, setup, type Setup } from './helpers.js';
 
@@ -24,7 +24,7 @@ async function memory(pages: number, options?: { readOnly?: boolean; mode?: numb
   if (options?.mode !== undefined) mem.chmod('/tmp/f', options.mode);
   if (options?.readOnly) mem.readOnly = true;
   const vm = createVm({ frames: 16 });
-  vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(mem);
+  vm.container.bind(TOKENS.FileSystem).toConstantValue(mem);
   useFilePager(vm);
   return { vm, mem };
 }

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EXTENSION_API_VERSION,
-  EXTENSION_TOKENS,
   ExtensionError,
   extensionsOf,
   type ExtensionContext,
@@ -79,9 +78,9 @@ describe('loading', () => {
   it('extensionsOf(vm) is the manager bound in the instance\'s container, one per instance; Vm is not patched', () => {
     const v = createVm({ pageSize: PS, frames: 4 });
     vms.push(v);
-    expect(v.container.isBound(EXTENSION_TOKENS.Manager)).toBe(false);
+    expect(v.container.isBound(TOKENS.ExtensionManager)).toBe(false);
     const manager = extensionsOf(v);
-    expect(v.container.get(EXTENSION_TOKENS.Manager)).toBe(manager);
+    expect(v.container.get(TOKENS.ExtensionManager)).toBe(manager);
     expect(extensionsOf(v)).toBe(manager);
     expect(extensionsOf(vm())).not.toBe(manager);
     expect('extensions' in v).toBe(false);
@@ -119,12 +118,12 @@ describe('loading', () => {
     expect(made.pager).toBeInstanceOf(RecordingPager);
     expect(extensionsOf(v).objectsOf('many')).toEqual([made]);
     await made.destroy();
-    expect(v.container.isBound(EXTENSION_TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(true);
+    expect(v.container.isBound(TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(true);
     expect(v.container.get(TOKENS.CacheFactory)).toBe(cacheFactory);
     expect(v.container.get(token)).toBe(42);
     await extensionsOf(v).unload('many');
     expect(v.container.isBound(TOKENS.Pager, { name: 'factory-made' })).toBe(false);
-    expect(v.container.isBound(EXTENSION_TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(false);
+    expect(v.container.isBound(TOKENS.PolicyFactory, { name: 'my-fifo' })).toBe(false);
     expect(v.container.get(TOKENS.CacheFactory)).not.toBe(cacheFactory);
     expect(v.container.isBound(token)).toBe(false);
   });

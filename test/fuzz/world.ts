@@ -7,7 +7,6 @@ import { ExtensionError, extensionsOf, type ExtensionContext } from '../../exten
 import { FileSystemError, MemoryFileSystem, type FileOperation } from '../../fs/index.js';
 import { DefaultPager, type SwapSpace, useDefaultPager } from '../../pagers/default-pager/index.js';
 import { FilePager, mapFile, type MappedFile, useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
 import {
   AccessDeniedError,
   AddressInUseError,
@@ -241,7 +240,7 @@ export class World {
       };
       this.files.push({ path, size, store: new ByteStore(path, size, ps, initial, i < 2 ? 'memory' : 'none'), faulty: false, errors: new Set(), full: false, truncated: false, kept: false });
     });
-    this.vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(this.dataFs);
+    this.vm.container.bind(TOKENS.FileSystem).toConstantValue(this.dataFs);
     useFilePager(this.vm);
     // The rest of a file's last page is memory: an eviction may zero it (it never reaches the file).
     this.vm.on('eviction', (e) => {
@@ -541,7 +540,7 @@ export class World {
       if (op.ext && !this.extensionLoaded) {
         this.extensionLoaded = true;
         await extensionsOf(this.vm).load(extensionDefaultPager, { options });
-        swap = this.vm.container.get<SwapSpace>(PAGER_TOKENS.SwapSpace);
+        swap = this.vm.container.get<SwapSpace>(TOKENS.SwapSpace);
       } else swap = await useDefaultPager(this.vm, options);
       const full = Number.isFinite(this.swapFs.capacity);
       this.swaps.push({ swap, faulty: full, errors: new Set(), full, corrupt: false, limited: op.limit > 0 });

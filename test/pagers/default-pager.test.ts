@@ -14,7 +14,7 @@ import {
   type SwapSpaceOptions,
 } from '../../pagers/default-pager/index.js';
 import { crc32 } from '../../pagers/default-pager/checksum.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import {
   BogoPager,
   DestroyedError,
@@ -408,10 +408,10 @@ describe('useDefaultPager: the default pager swapped in live', () => {
     const before = vm.createMemoryObject({ size: 4 * PS, name: 'before' });
     await writePages(before, 0, 4, 3);
     const fs = new MemoryFileSystem();
-    vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(fs);
+    vm.container.bind(TOKENS.FileSystem).toConstantValue(fs);
     const swap = await useDefaultPager(vm);
     expect(swap.fs).toBe(fs); // taken from the container
-    expect(vm.container.get(PAGER_TOKENS.SwapSpace)).toBe(swap);
+    expect(vm.container.get(TOKENS.SwapSpace)).toBe(swap);
     const after = vm.createMemoryObject({ size: 24 * PS, name: 'after' });
     expect(before.pager).toBeInstanceOf(BogoPager);
     expect(after.pager).toBeInstanceOf(DefaultPager);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempFiles } from '../helpers/temp-files.js';
 import { FileSystemError, MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, OpenFile, ReadOnlyFileError, ReadOnlyMappingError, useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { BusError, createVm, DestroyedError, InvalidArgumentError, type Vm } from '../../vmcore/index.js';
 
 const PS = 4096;
@@ -175,7 +175,7 @@ describe('openFile: read-only handles, bad input, errors', () => {
     await h0.close();
     mem.chmod('/tmp/x', 0o444);
     const v = createVm({ frames: 4 });
-    v.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(mem);
+    v.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     await expect(openFile(v, '/tmp/x', { writable: true })).rejects.toSatisfy((e) => FileSystemError.is(e, 'EACCES'));
     const h = await openFile(v, '/tmp/x');
     expect([...(await h.pread(0, 10))]).toEqual([1, 2, 3]);

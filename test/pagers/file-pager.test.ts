@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accessor, FileSystemError, MemoryFileSystem, NodeFileSystem } from '../../fs/index.js';
 import { FilePager, mapFile, MappedFileTruncatedError, ReadOnlyMappingError } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { createVm, InvalidArgumentError, OutOfRangeError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
 import { disjointBatches, MODEL_SEED, opArbitrary, runModel, type ModelConfig } from '../helpers/model.js';
 import { pattern } from '../helpers/pagers.js';
@@ -176,7 +176,7 @@ describe('FilePager bad input: typed errors naming the path, nothing lost', () =
     await h.write(new Uint8Array(4 * 512), 0);
     await h.close();
     const vm = createVm({ pageSize: 512, frames: 4 });
-    vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(mem);
+    vm.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     const m = await mapFile(vm, '/disk.img', { writable: true });
     await m.write(0, new Uint8Array(2048).fill(6));
     mem.failNext('/disk.img', 'write', 'ENOSPC'); // the disk is full for the next write

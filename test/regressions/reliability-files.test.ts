@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accessor, MemoryFileSystem, type FileHandle } from '../../fs/index.js';
 import { mapFile, MappedFileTruncatedError, useFilePager } from '../../pagers/file-pager/index.js';
-import { PAGER_TOKENS } from '../../pagers/tokens.js';
+import { TOKENS } from '../../vmcore/index.js';
 import { createVm, PagerIoError, type Vm } from '../../vmcore/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
@@ -25,7 +25,7 @@ function memVm(frames = 16): { vm: Vm; fs: MemoryFileSystem; handles: FileHandle
     return h;
   };
   const vm = createVm({ frames });
-  vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(fs);
+  vm.container.bind(TOKENS.FileSystem).toConstantValue(fs);
   return { vm, fs, handles };
 }
 
@@ -381,7 +381,7 @@ describe('found by the fuzz test: a second mapFile never makes page-outs of the 
       },
     });
     const vm = createVm({ pageSize: 4096, frames: 1 });
-    vm.container.bind(PAGER_TOKENS.FileSystem).toConstantValue(fs);
+    vm.container.bind(TOKENS.FileSystem).toConstantValue(fs);
     const file = path.join(os.tmpdir(), 'second-map.bin');
     const a = await mapFile(vm, file, { writable: true, create: true, size: 2 * 4096 });
     await a.write(0, Uint8Array.of(1, 2, 3));

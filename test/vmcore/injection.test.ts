@@ -78,7 +78,10 @@ describe('TOKENS resolve from vm.container', () => {
     expect(vm.container.get<number>(TOKENS.PageSize)).toBe(1024);
     expect(vm.container.get<number>(TOKENS.Frames)).toBe(6);
     expect(vm.container.get<Vm>(TOKENS.Vm)).toBe(vm);
-    for (const token of Object.values(TOKENS).filter((t) => t !== TOKENS.Pager)) expect(vm.container.isBound(token)).toBe(true);
+    const own = [TOKENS.PageSize, TOKENS.Frames, TOKENS.FramePool, TOKENS.ReplacementPolicy, TOKENS.PageQueue, TOKENS.CacheFactory, TOKENS.DefaultPager, TOKENS.Vm];
+    for (const token of own) expect(vm.container.isBound(token)).toBe(true);
+    // The other layers' keys stay free until those layers bind them (useFilePager, useDefaultPager, extensionsOf).
+    for (const token of Object.values(TOKENS).filter((t) => !own.includes(t) && t !== TOKENS.Pager)) expect(vm.container.isBound(token)).toBe(false);
   });
 
   it('the defaults: page size 4096, 1024 frames, second-chance', () => {
