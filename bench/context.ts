@@ -2,7 +2,6 @@ import { closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { best, gc, mib, now, rss, timeAsync, timeSync } from './measure.js';
 import type { BenchOptions, Sizes } from './options.js';
-import type { SpinvmParts } from './optional.js';
 import type { Peers } from './peers.js';
 import type { Row, ScalingRow } from './results.js';
 import { XorShift128 } from './rng.js';
@@ -13,7 +12,7 @@ export interface TestFile {
   pages: number;
 }
 
-/** What every workload gets: sizes, the loaded peers and spinvm parts, and where to put its rows. */
+/** What every workload gets: sizes, the loaded peers, and where to put its rows. */
 export class Context {
   readonly rows: Row[] = [];
   readonly scaling: ScalingRow[] = [];
@@ -24,7 +23,6 @@ export class Context {
     readonly options: BenchOptions,
     readonly sizes: Sizes,
     readonly peers: Peers,
-    readonly parts: SpinvmParts,
     /** A fresh folder of this run, removed at the end. */
     readonly tmp: string,
     private readonly log: (line: string) => void,

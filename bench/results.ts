@@ -7,7 +7,7 @@ export interface Row {
   /** 'spinvm ...' for spinvm's own rows, otherwise the peer's name. */
   impl: string;
   role: 'spinvm' | 'peer';
-  /** False when the implementation could not run here (not loadable, not available yet); `note` says why. */
+  /** False when the implementation could not run here (a peer not installed or not loadable, or a run that failed); `note` says why. */
   available: boolean;
   note?: string;
   ops?: number;

@@ -3,7 +3,6 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Context } from './context.js';
 import { calibrateTimer, now } from './measure.js';
-import { loadSpinvmParts } from './optional.js';
 import { DEFAULT_OPTIONS, sizesFor, WORKLOADS, type BenchOptions, type WorkloadName } from './options.js';
 import { loadPeers, missingPeersMessage, type Peers } from './peers.js';
 import { computeRatios, evaluateTargets } from './report.js';
@@ -48,14 +47,14 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
   const startedAt = new Date();
   const t0 = now();
   const loadBefore = loadavg()[0]!;
-  const [peers, parts] = await Promise.all([run.peers ?? loadPeers(), loadSpinvmParts()]);
+  const peers = run.peers ?? (await loadPeers());
   const tmp = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'spinvm-bench-'));
-  const ctx = new Context(options, sizes, peers, parts, tmp, log);
+  const ctx = new Context(options, sizes, peers, tmp, log);
   const overhead = calibrateTimer();
   ctx.progress(`timer overhead ${overhead.toFixed(0)} ns (subtracted from sampled latencies); temporary files in ${tmp}`);
   const missing = missingPeersMessage(peers.missing);
   if (missing) ctx.progress(missing);
-  const loaded = { memoryPager: peers.memoryPager, lruCache: peers.lruCache, mmap: peers.mmap, ...parts };
+  const loaded = { memoryPager: peers.memoryPager, lruCache: peers.lruCache, mmap: peers.mmap };
   for (const [name, p] of Object.entries(loaded)) if (!p.ok && !peers.missing.some((m) => p.reason.includes(m.name))) ctx.progress(`${name}: ${p.reason}`);
   const selected = WORKLOADS.filter((w) => !options.only || options.only.includes(w));
   // Ctrl-C (or a kill) removes the temporary folder, which holds a test file of up to hundreds of MiB.

@@ -1,6 +1,5 @@
-import { createVm, HashCache, TOKENS, type CacheFactory, type MemoryObject } from '../../vmcore/index.js';
+import { createAddressSpace, createVm, HashCache, TOKENS, type AddressSpace, type CacheFactory, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
-import type { AddressSpaceAdapter } from '../optional.js';
 import type { MemoryPagerInstance } from '../peers.js';
 import { XorShift128 } from '../rng.js';
 
@@ -53,17 +52,13 @@ export async function hits(ctx: Context): Promise<void> {
     { kase: CC, impl: 'spinvm readSync', role: 'spinvm', loop: () => spinCopy(obj, offMixed, lens, ops) },
   ];
   // The address space over the same object, one mapping of all of it.
-  const space = ctx.parts.addressSpace;
   const AS = 'spinvm address space getUint32';
-  if (!space.ok) ctx.unavailable(W, C4, AS, 'spinvm', space.reason);
-  else {
-    await guarded(ctx, W, C4, AS, 'spinvm', async () => {
-      const as = space.value(vm);
-      const start = await as.map(obj, 0, size);
-      if (asGet4(as, start, off4, Math.min(ops, 1000)) !== spinGet4(obj, off4, Math.min(ops, 1000))) throw new Error('the address space reads other bytes than the object');
-      loops.push({ kase: C4, impl: AS, role: 'spinvm', loop: () => asGet4(as, start, off4, ops) });
-    });
-  }
+  await guarded(ctx, W, C4, AS, 'spinvm', async () => {
+    const as = createAddressSpace(vm);
+    const start = await as.map({ object: obj, offset: 0, length: size, prot: ['read', 'write'], share: 'shared' });
+    if (asGet4(as, start, off4, Math.min(ops, 1000)) !== spinGet4(obj, off4, Math.min(ops, 1000))) throw new Error('the address space reads other bytes than the object');
+    loops.push({ kase: C4, impl: AS, role: 'spinvm', loop: () => asGet4(as, start, off4, ops) });
+  });
   // The limit: the same bytes in one plain array.
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   loops.push(
@@ -172,7 +167,7 @@ function spinCopy(obj: MemoryObject, off: Uint32Array, lens: Uint8Array, n: numb
   return s >>> 0;
 }
 
-function asGet4(as: AddressSpaceAdapter, start: number, off: Uint32Array, n: number): number {
+function asGet4(as: AddressSpace, start: number, off: Uint32Array, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s ^= as.getUint32(start + off[i]!);
   return s >>> 0;

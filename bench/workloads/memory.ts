@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useDefaultPager } from '../../pagers/default-pager/index.js';
+import { mapFile } from '../../pagers/file-pager/index.js';
 import { createVm } from '../../vmcore/index.js';
 import type { Context } from '../context.js';
 import { gc, now, rss } from '../measure.js';
-import type { MapFile, UseDefaultPager } from '../optional.js';
 
 /** What one probe reports: the resident set before the instance was made, at its peak and at the end. */
 export interface ProbeResult {
@@ -39,26 +40,22 @@ export async function memory(ctx: Context): Promise<void> {
   const W = 'memory';
   const { pageSize: ps, filePool } = ctx.sizes;
   const poolBytes = filePool * ps;
-  const scenarios: Array<{ scenario: ProbeArgs['scenario']; impl: string; ok: boolean; reason?: string }> = [
-    { scenario: 'file-scan', impl: 'spinvm file pager, scan of 4× the pool', ok: ctx.parts.mapFile.ok, reason: ctx.parts.mapFile.ok ? undefined : ctx.parts.mapFile.reason },
-    { scenario: 'swap-writes', impl: 'spinvm default pager, writes to 4× the pool', ok: ctx.parts.useDefaultPager.ok, reason: ctx.parts.useDefaultPager.ok ? undefined : ctx.parts.useDefaultPager.reason },
+  const scenarios: Array<{ scenario: ProbeArgs['scenario']; impl: string }> = [
+    { scenario: 'file-scan', impl: 'spinvm file pager, scan of 4× the pool' },
+    { scenario: 'swap-writes', impl: 'spinvm default pager, writes to 4× the pool' },
   ];
   const C = `resident memory against a pool of ${poolBytes / 2 ** 20} MiB`;
   ctx.progress(`memory: ${C}`);
   const self = fileURLToPath(import.meta.url);
   const fresh = self.endsWith('.js');
   for (const s of scenarios) {
-    if (!s.ok) {
-      ctx.unavailable(W, C, s.impl, 'spinvm', s.reason!);
-      continue;
-    }
     const args: ProbeArgs = { scenario: s.scenario, pageSize: ps, frames: filePool };
     if (s.scenario === 'file-scan') args.path = ctx.testFile().path;
     else {
       args.directory = join(ctx.tmp, 'probe-swap');
       mkdirSync(args.directory, { recursive: true });
     }
-    const r = fresh ? await spawnProbe(self, args) : await probe(args, ctx.parts.mapFile.ok ? ctx.parts.mapFile.value : undefined, ctx.parts.useDefaultPager.ok ? ctx.parts.useDefaultPager.value : undefined);
+    const r = fresh ? await spawnProbe(self, args) : await probe(args);
     ctx.add({
       workload: W, case: C, impl: s.impl, role: 'spinvm', available: true, ops: r.ops, seconds: r.seconds, frames: filePool,
       poolBytes, rssBytes: r.peak - r.baseline, metadataBytesPerFrame: r.metadataBytesPerFrame,
@@ -82,7 +79,7 @@ function spawnProbe(script: string, args: ProbeArgs): Promise<ProbeResult> {
 }
 
 /** Runs one scenario in this process. */
-export async function probe(args: ProbeArgs, mapFile: MapFile | undefined, useDefaultPager: UseDefaultPager | undefined): Promise<ProbeResult> {
+export async function probe(args: ProbeArgs): Promise<ProbeResult> {
   const { pageSize: ps, frames } = args;
   gc();
   await new Promise<void>((r) => setImmediate(r));
@@ -97,7 +94,6 @@ export async function probe(args: ProbeArgs, mapFile: MapFile | undefined, useDe
   const t0 = now();
   let ops = 0;
   if (args.scenario === 'file-scan') {
-    if (!mapFile) throw new Error('no file pager');
     const mapped = await mapFile(vm, args.path!);
     const obj = mapped.object;
     for (let p = 0; p < obj.pageCount; p++, ops++) {
@@ -108,7 +104,6 @@ export async function probe(args: ProbeArgs, mapFile: MapFile | undefined, useDe
     }
     await mapped.close();
   } else {
-    if (!useDefaultPager) throw new Error('no default pager');
     await useDefaultPager(vm, { directory: args.directory! });
     const obj = vm.createMemoryObject({ size: 4 * frames * ps });
     for (let p = 0; p < obj.pageCount; p++, ops++) {
@@ -129,9 +124,7 @@ export async function probe(args: ProbeArgs, mapFile: MapFile | undefined, useDe
 
 // `node dist/bench/workloads/memory.js '{"scenario":...}'`: one probe in a fresh process, its result as JSON.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { loadSpinvmParts } = await import('../optional.js');
-  const parts = await loadSpinvmParts();
   const args = JSON.parse(process.argv[2]!) as ProbeArgs;
-  const result = await probe(args, parts.mapFile.ok ? parts.mapFile.value : undefined, parts.useDefaultPager.ok ? parts.useDefaultPager.value : undefined);
+  const result = await probe(args);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { mapFile } from '../../pagers/file-pager/index.js';
 import { createVm, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
-import type { MapFile } from '../optional.js';
 import { LruBufferCache } from '../peers.js';
 import { pageSequence, XorShift128 } from '../rng.js';
 import { u32 } from './scan.js';
@@ -32,15 +32,10 @@ export async function random(ctx: Context): Promise<void> {
     const within = new Uint16Array(ops);
     for (let i = 0; i < ops; i++) within[i] = rng.below(ps / 4) * 4;
 
-    const mapFile = ctx.parts.mapFile;
     const policies = dist === 'uniform' ? POLICIES.slice(0, 1) : POLICIES;
     for (const policy of policies) {
       const impl = policy === POLICIES[0] ? 'spinvm' : `spinvm (${policy})`;
-      if (!mapFile.ok) {
-        ctx.unavailable(W, C, impl, 'spinvm', mapFile.reason);
-        continue;
-      }
-      await guarded(ctx, W, C, impl, 'spinvm', () => runSpinvm(ctx, mapFile.value, W, C, impl, policy, file.path, file.pages, pages, within));
+      await guarded(ctx, W, C, impl, 'spinvm', () => runSpinvm(ctx, W, C, impl, policy, file.path, file.pages, pages, within));
     }
 
     // The lru-cache buffer cache: what a user writes instead, at the same capacity as the pool.
@@ -134,7 +129,6 @@ export async function random(ctx: Context): Promise<void> {
 
 async function runSpinvm(
   ctx: Context,
-  mapFile: MapFile,
   W: string,
   C: string,
   impl: string,

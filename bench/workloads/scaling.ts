@@ -1,6 +1,5 @@
-import { createVm, type MemoryObject, type Vm } from '../../vmcore/index.js';
+import { createAddressSpace, createVm, type AddressSpace, type MemoryObject, type Vm } from '../../vmcore/index.js';
 import type { Context } from '../context.js';
-import type { AddressSpaceAdapter } from '../optional.js';
 import type { ScalingPoint, ScalingRow } from '../results.js';
 import { XorShift128 } from '../rng.js';
 
@@ -62,22 +61,18 @@ export async function scaling(ctx: Context): Promise<void> {
   }
 
   // ---- mapped ranges of an address space ----
-  const space = ctx.parts.addressSpace;
   const RANGES_OP = `random getUint32 over ranges of ${PAGES_PER_OBJECT} pages`;
-  if (!space.ok) {
-    ctx.scaling.push({ dimension: 'mapped ranges', op: RANGES_OP, peer: 'one Uint8Array per range', available: false, note: space.reason, points: scaleRanges.map((n) => ({ n, spinvmNs: null, peerNs: null })), growth: null, peerGrowth: null });
-    ctx.progress(`  scaling / mapped ranges: ${space.reason}`);
-  } else {
+  {
     const points: ScalingPoint[] = [];
     const size = PAGES_PER_OBJECT * ps;
     try {
       for (const n of scaleRanges) {
         const rng = new XorShift128(ctx.options.seed + 700 + n);
         const vm: Vm = createVm({ pageSize: ps, frames: n * PAGES_PER_OBJECT });
-        const as = space.value(vm);
+        const as = createAddressSpace(vm);
         const { objs, arrays } = filledObjects(vm, rng, n, size);
         const starts = new Float64Array(n);
-        for (let k = 0; k < n; k++) starts[k] = await as.map(objs[k]!, 0, size);
+        for (let k = 0; k < n; k++) starts[k] = await as.map({ object: objs[k]!, offset: 0, length: size, prot: ['read', 'write'], share: 'shared' });
         const { which, off } = picks(rng, ops, n, size);
         const s = await ctx.bestSync(() => spinRanges(as, starts, which, off));
         const u = await ctx.bestSync(() => u8Objects(arrays, which, off));
@@ -171,7 +166,7 @@ function u8Objects(arrays: Uint8Array[], which: Uint32Array, off: Uint32Array): 
   return s >>> 0;
 }
 
-function spinRanges(as: AddressSpaceAdapter, starts: Float64Array, which: Uint32Array, off: Uint32Array): number {
+function spinRanges(as: AddressSpace, starts: Float64Array, which: Uint32Array, off: Uint32Array): number {
   let s = 0;
   for (let i = 0; i < off.length; i++) s ^= as.getUint32(starts[which[i]!]! + off[i]!);
   return s >>> 0;

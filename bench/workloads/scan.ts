@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { mapFile } from '../../pagers/file-pager/index.js';
 import { createVm, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { LruBufferCache } from '../peers.js';
@@ -28,17 +29,12 @@ export async function scan(ctx: Context): Promise<void> {
     // spinvm: one instance and one mapping per variant, each scanned once before the clock starts, so the
     // pool's memory has been touched (as in any process that has run a while): each timed scan is the
     // steady state, every page faulted in through the file pager (the pool holds a quarter of the file).
-    const mapFile = ctx.parts.mapFile;
     for (const variant of ['read', 'touch'] as const) {
       const impl = variant === 'read' ? 'spinvm read() 1 MiB' : 'spinvm request + getUint per page';
-      if (!mapFile.ok) {
-        ctx.unavailable(W, C, impl, 'spinvm', mapFile.reason);
-        continue;
-      }
       await guarded(ctx, W, C, impl, 'spinvm', async () => {
         const base = await ctx.settledRss();
         const vm = createVm({ pageSize: ps, frames: filePool });
-        const mapped = await mapFile.value(vm, file.path);
+        const mapped = await mapFile(vm, file.path);
         cleanup.push(async () => {
           await mapped.close();
           await vm.destroy();

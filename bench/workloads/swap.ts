@@ -1,5 +1,6 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { useDefaultPager } from '../../pagers/default-pager/index.js';
 import { createVm } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
@@ -33,15 +34,14 @@ export async function swap(ctx: Context): Promise<void> {
     values[i] = rng.nextU32();
   }
 
-  const useDefaultPager = ctx.parts.useDefaultPager;
-  if (!useDefaultPager.ok) ctx.unavailable(W, C, 'spinvm default pager', 'spinvm', useDefaultPager.reason);
-  else {
+  // spinvm: the default pager, paging out to swap files in the run's folder.
+  {
     await guarded(ctx, W, C, 'spinvm default pager', 'spinvm', async () => {
       const base = await ctx.settledRss();
       const vm = createVm({ pageSize: ps, frames: swapPool });
       const dir = join(ctx.tmp, 'swap');
       mkdirSync(dir, { recursive: true });
-      const space = await useDefaultPager.value(vm, { directory: dir });
+      const space = await useDefaultPager(vm, { directory: dir });
       const obj = vm.createMemoryObject({ size, name: 'swap-heavy' });
       const sampler = new Sampler(64, Math.ceil(ops / 64));
       const t0 = now();
@@ -60,13 +60,8 @@ export async function swap(ctx: Context): Promise<void> {
       const st = obj.stat();
       const vs = vm.stat();
       const extra: Record<string, number | string> = { pageIns: st.pageIns, pageOuts: st.pageOuts, evictions: st.evictions, lostWrites: lost };
-      const swapStat = typeof space.stat === 'function' ? space.stat() : undefined;
-      if (swapStat && typeof swapStat === 'object') {
-        for (const k of ['reads', 'writes', 'peakBytes', 'integrityErrors']) {
-          const v = (swapStat as Record<string, unknown>)[k];
-          if (typeof v === 'number') extra[`swap.${k}`] = v;
-        }
-      }
+      const swapStat = space.stat();
+      for (const k of ['reads', 'writes', 'peakBytes', 'integrityErrors'] as const) extra[`swap.${k}`] = swapStat[k];
       ctx.add({
         workload: W, case: C, impl: 'spinvm default pager', role: 'spinvm', available: true, ops, seconds, ...sampler.percentiles(),
         frames: vs.frames, faults: st.faults, hitRatio: 1 - st.faults / ops, metadataBytesPerFrame: vs.metadataBytesPerFrame,

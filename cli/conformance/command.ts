@@ -14,7 +14,7 @@ import {
   type CheckResult,
   type PagerClass,
   type PagerConformanceTarget,
-} from '../../test/conformance/index.js';
+} from '../../conformance/index.js';
 
 const USAGE = `usage: spinvm conformance <module> [--export NAME] [--page-sizes LIST] [--runs N] [--seed N] [--timeout MS] [--level 1|2] [--check ID]
 

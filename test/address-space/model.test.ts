@@ -14,7 +14,7 @@ import {
   UnmappedRangeError,
   type AddressSpace,
 } from '../../vmcore/index.js';
-import { MODEL_SEED } from '../helpers/model.js';
+import { MODEL_SEED } from '../../conformance/model/index.js';
 import { pattern } from '../helpers/pagers.js';
 import { expectNothingLeaked, setup, type Setup } from './helpers.js';
 

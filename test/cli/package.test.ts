@@ -50,7 +50,7 @@ describe('the package', () => {
     // A map left in dist/ by an older build must not ship either.
     writeFileSync(join(pkg, 'dist/stale.js.map'), JSON.stringify({ version: 3, sources: ['../stale.ts'], mappings: '' }));
     const files = packedFiles();
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/test/conformance/index.js']) expect(files).toContain(f);
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/conformance/index.js']) expect(files).toContain(f);
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the spinvm authors\n/);
     const maps = files.filter((f) => f.endsWith('.map'));
     for (const map of maps) {
@@ -63,6 +63,8 @@ describe('the package', () => {
     expect(built(join(pkg, 'dist')).filter((f) => f.endsWith('.map') && !f.endsWith('stale.js.map'))).toEqual([]);
     // No TypeScript sources, no tests, no deliberately broken pagers.
     expect(files.filter((f) => (f.endsWith('.ts') && !f.endsWith('.d.ts')) || /\.test\.js$|conformance\/broken\//.test(f))).toEqual([]);
+    // The kit is conformance/: nothing of test/ is built into the package.
+    expect(files.filter((f) => f.startsWith('dist/test/'))).toEqual([]);
     rmSync(join(pkg, 'dist/stale.js.map'));
   }, 60_000);
 
@@ -82,7 +84,7 @@ describe('the package', () => {
     }
     for (const [name, file] of imported) expect(manifest.dependencies[name], `${file} imports ${name}`).toBeDefined();
     // The conformance kit (spinvm/conformance) runs fast-check; extensions read versions with semver.
-    expect(imported.get('fast-check')).toMatch(/^dist\/test\/conformance\//);
+    expect(imported.get('fast-check')).toMatch(/^dist\/conformance\//);
     expect(imported.has('semver')).toBe(true);
     // The bench's peers are loaded by computed specifiers, only where they are installed.
     for (const peer of Object.values(PEER_PACKAGES)) {

@@ -13,7 +13,7 @@ import {
   pagerChecks,
   runPagerConformance,
   type PagerConformanceTarget,
-} from './index.js';
+} from '../../conformance/index.js';
 
 const PS = 512;
 const anonymous = { pageOut: true, persistent: false, readOnly: false, zeroFill: true } as const;

@@ -15,7 +15,7 @@ import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { DefaultPager, SwapSpace } from '../../pagers/default-pager/index.js';
 import { FilePager } from '../../pagers/file-pager/index.js';
 import { BogoPager, type Pager } from '../../vmcore/index.js';
-import { definePagerConformance, patternPage, type PagerClass } from './index.js';
+import { definePagerConformance, patternPage, type PagerClass } from '../../conformance/index.js';
 
 const RUNS = 10;
 const REPO = join(import.meta.dirname, '../..');

@@ -6,7 +6,7 @@ import * as compressingSwap from '../../extensions/examples/compressing-swap/ind
 import { CompressingSwapPager } from '../../extensions/examples/compressing-swap/index.js';
 import { extensionsOf } from '../../extensions/index.js';
 import { BogoPager, createVm, type Vm } from '../../vmcore/index.js';
-import { definePagerConformance } from '../conformance/index.js';
+import { definePagerConformance } from '../../conformance/index.js';
 import { pattern } from '../helpers/pagers.js';
 
 const PS = 4096;

@@ -24,7 +24,7 @@ beforeAll(() => {
   mkdirSync(shim, { recursive: true });
   writeFileSync(join(shim, 'package.json'), JSON.stringify({ name: 'spinvm', type: 'module', exports: { '.': './index.js', './conformance': './conformance.js' } }));
   writeFileSync(join(shim, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO, 'index.ts')).href)};\n`);
-  writeFileSync(join(shim, 'conformance.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO, 'test/conformance/index.ts')).href)};\n`);
+  writeFileSync(join(shim, 'conformance.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO, 'conformance/index.ts')).href)};\n`);
   // The pager package, installed as `npm link` or a workspace would: a symbolic link in node_modules.
   const pkg = join(project, 'links/spinvm-example-pager');
   cpSync(FIXTURE, pkg, { recursive: true });

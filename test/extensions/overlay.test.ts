@@ -9,7 +9,7 @@ import { extensionsOf } from '../../extensions/index.js';
 import type { FileSystem, OpenOptions } from '../../fs/file-system.js';
 import { NodeFileSystem } from '../../fs/node-file-system.js';
 import { createVm, PagerIoError, type Vm } from '../../vmcore/index.js';
-import { definePagerConformance, patternPage } from '../conformance/index.js';
+import { definePagerConformance, patternPage } from '../../conformance/index.js';
 import { pattern } from '../helpers/pagers.js';
 
 const PS = 4096;

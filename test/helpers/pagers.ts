@@ -127,6 +127,6 @@ export function bytes(...values: number[]): Uint8Array {
 }
 
 /** A page-sized pattern that differs per page and per seed, so misplaced pages are caught (the kit's own). */
-export { patternPage as pattern } from '../conformance/harness.js';
+export { patternPage as pattern } from '../../conformance/index.js';
 
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -6,7 +6,7 @@
 // maps what, and the files' sizes), never from results, so the same list can be replayed on both sides and
 // shrunk by dropping operations.
 
-import { patternPage } from '../conformance/harness.js';
+import { patternPage } from '../../conformance/index.js';
 import { Prng } from '../helpers/prng.js';
 
 export const REGION_PAGES = 24;

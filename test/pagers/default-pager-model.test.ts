@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSystemError, MemoryFileSystem, NodeFileSystem, type FileHandle, type FileSystem } from '../../fs/index.js';
 import { DefaultPager, SwapSpace } from '../../pagers/default-pager/index.js';
 import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode, type Access } from '../../vmcore/index.js';
-import { disjointBatches, MODEL_SEED, opArbitrary, runModel, type ModelConfig } from '../helpers/model.js';
+import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 
 const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 };
-const ops = fc.array(opArbitrary(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
+const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 const params = { seed: MODEL_SEED } as const;
 
 /** A DefaultPager that checks every answer is synchronous and counts them, so a run shows what it exercised. */
@@ -41,7 +41,7 @@ function swapSuite(name: string, makeFs: () => FileSystem, numRuns: number): voi
       CheckedPager.answers.clear();
       await fc.assert(
         fc.asyncProperty(ops, async (list) => {
-          await runModel(cfg, () => new CheckedPager(swap), list);
+          await runModel(cfg, { makePager: () => new CheckedPager(swap) }, list);
           expect(swap.slotsInUse).toBe(0);
         }),
         { ...params, numRuns },
@@ -60,7 +60,7 @@ describe('the default pager with a small swap limit', () => {
   // 21 pages over 12 frames and 10 slots: swap fills often (DeviceFull in evictions and flushes), yet
   // frames + slots exceed the pages, so some frame can always be freed and the final read-back completes.
   const tight: ModelConfig = { ...cfg, frames: 12 };
-  const tightOps = fc.array(opArbitrary(tight), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
+  const tightOps = fc.array(dataApiOps(tight), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
   let swap: SwapSpace;
   beforeAll(async () => {
     swap = await SwapSpace.create({ pageSize: tight.pageSize, fs: new MemoryFileSystem(), files: 2, limit: 10 * tight.pageSize });
@@ -74,9 +74,11 @@ describe('the default pager with a small swap limit', () => {
       fc.asyncProperty(tightOps, async (list) => {
         const run = await runModel(
           tight,
-          () => new CheckedPager(swap),
+          {
+            makePager: () => new CheckedPager(swap),
+            acceptError: (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut' && e.result === ResultCode.DeviceFull),
+          },
           list,
-          (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut' && e.result === ResultCode.DeviceFull),
         );
         flushFailures += run.errors.filter((e) => e instanceof PagerFailedError).length;
         expect(swap.slotsInUse).toBe(0);
@@ -162,9 +164,11 @@ describe('the default pager over a failing file system', () => {
         dice.x = seed;
         const run = await runModel(
           cfg,
-          () => new CheckedPager(swap),
+          {
+            makePager: () => new CheckedPager(swap),
+            acceptError: (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut'),
+          },
           list,
-          (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut'),
         );
         ioErrors += run.errors.filter((e) => e instanceof PagerIoError).length;
         expect(swap.slotsInUse).toBe(0);

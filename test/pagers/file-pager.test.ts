@@ -6,7 +6,7 @@ import { Accessor, FileSystemError, MemoryFileSystem, NodeFileSystem } from '../
 import { FilePager, mapFile, MappedFileTruncatedError, ReadOnlyMappingError } from '../../pagers/file-pager/index.js';
 import { TOKENS } from '../../vmcore/index.js';
 import { createVm, InvalidArgumentError, OutOfRangeError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
-import { disjointBatches, MODEL_SEED, opArbitrary, runModel, type ModelConfig } from '../helpers/model.js';
+import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 import { pattern } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
 
@@ -192,7 +192,7 @@ describe('FilePager bad input: typed errors naming the path, nothing lost', () =
 
 describe('FilePager against the reference model', () => {
   const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 2, objectSize: 512 * 6 + 100 };
-  const ops = fc.array(opArbitrary(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
+  const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 
   it.each(['memory', 'node'] as const)('randomized reads, writes and flushes over %s files', async (kind) => {
     await fc.assert(
@@ -207,7 +207,7 @@ describe('FilePager against the reference model', () => {
           return nodefsHandle(p);
         });
         const accessors = handles.map((h) => new Accessor(h, cfg.pageSize));
-        await runModel(cfg, (i) => new FilePager(accessors[i]!, cfg.objectSize, 0, () => true), list);
+        await runModel(cfg, { makePager: (i) => new FilePager(accessors[i]!, cfg.objectSize, 0, () => true) }, list);
         for (const h of handles) await h.close();
       }),
       { seed: MODEL_SEED, numRuns: 80 },

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode, type Access, type PagerAnswer } from '../../vmcore/index.js';
-import { disjointBatches, MODEL_SEED, opArbitrary, runModel, type ModelConfig } from '../helpers/model.js';
+import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
 
 const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 };
-const ops = fc.array(opArbitrary(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
+const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 const params = { seed: MODEL_SEED, numRuns: 250 } as const;
 
 /** A recording pager that fails on cue, from a seeded stream: DeviceFull and throws on page-out, throws on page-in. */
@@ -37,7 +37,7 @@ describe('randomized reads and writes against a reference model (seed printed on
   it('a synchronous page-out pager: every read matches the model (thousands of operations over 3 frames)', async () => {
     await fc.assert(
       fc.asyncProperty(ops, async (list) => {
-        await runModel(cfg, () => new RecordingPager(), list);
+        await runModel(cfg, { makePager: () => new RecordingPager() }, list);
       }),
       params,
     );
@@ -46,7 +46,7 @@ describe('randomized reads and writes against a reference model (seed printed on
   it('an asynchronous pager with concurrent batches: every read matches the model', async () => {
     await fc.assert(
       fc.asyncProperty(ops, async (list) => {
-        await runModel(cfg, () => new RecordingPager({ async: true }), list);
+        await runModel(cfg, { makePager: () => new RecordingPager({ async: true }) }, list);
       }),
       { ...params, numRuns: 150 },
     );
@@ -56,7 +56,7 @@ describe('randomized reads and writes against a reference model (seed printed on
     const big: ModelConfig = { ...cfg, frames: 24 };
     await fc.assert(
       fc.asyncProperty(ops, async (list) => {
-        await runModel(big, () => undefined, list, (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.result === ResultCode.NotImplemented));
+        await runModel(big, { acceptError: (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.result === ResultCode.NotImplemented) }, list);
       }),
       { ...params, numRuns: 150 },
     );
@@ -65,7 +65,7 @@ describe('randomized reads and writes against a reference model (seed printed on
   it('a pager that fails (DeviceFull, throws) never loses a write: errors are typed and data reads back', async () => {
     await fc.assert(
       fc.asyncProperty(ops, fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), async (list, seed, async) => {
-        await runModel(cfg, (i) => new FlakyPager(seed + i, async), list, (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut'));
+        await runModel(cfg, { makePager: (i) => new FlakyPager(seed + i, async), acceptError: (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut') }, list);
       }),
       { ...params, numRuns: 250 },
     );

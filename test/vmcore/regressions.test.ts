@@ -68,13 +68,13 @@ describe('found in review', () => {
   });
 });
 
-import { runModel, type Op } from '../helpers/model.js';
+import { runModel, type ModelOp } from '../../conformance/model/index.js';
 
 describe('lost write found by the randomized test (seed 2)', () => {
   it('a faulter that waited for a frame keeps it pinned from the moment it is issued', async () => {
     // A flush makes the waiters of pool.changed() race: the first faulter's page must not be evicted as a
     // clean page before its write lands in it.
-    const ops: Op[] = [
+    const ops: ModelOp[] = [
       { kind: 'write', obj: 1, offset: 1761, length: 800, seed: 1 },
       {
         kind: 'batch',
@@ -88,7 +88,7 @@ describe('lost write found by the randomized test (seed 2)', () => {
       },
     ];
     for (const async of [false, true]) {
-      await runModel({ pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 }, () => new RecordingPager({ async }), ops);
+      await runModel({ pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 }, { makePager: () => new RecordingPager({ async }) }, ops);
     }
   });
 });

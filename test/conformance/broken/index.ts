@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Pager, ResultCode, type Access, type PagerAnswer, type PagerContext } from '../../../vmcore/index.js';
-import type { PagerCapabilities } from '../index.js';
+import type { PagerCapabilities } from '../../../conformance/index.js';
 
 /**
  * A correct pager: a Map of paged-out pages, zero fill for the rest. The broken ones below subclass it. It

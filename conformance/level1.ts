@@ -1,24 +1,19 @@
-import { MAX_FLUSH_RUN } from '../../vmcore/memory-object/memory-object.js';
-import { ResultCode } from '../../vmcore/pager/result-code.js';
-import { ConformanceFailure, GuardedFrame, Subject, codeName, expectCode, markPage, pagesWithin, patternPage, sameBytes, stampPage } from './harness.js';
-import { FAR_PAGES, type CheckedTarget } from './target.js';
+// Level 1: the pager alone, called the way spinvm calls it (page-in, then page-out, in turn, per page), one
+// check per promise of the pager contract. A check that does not apply to the declared capabilities says why
+// (`skip`); a capability declared absent is checked absent (a pager without page-out must refuse a dirty one).
 
-/** One check of the contract: a plain async function, wrapped by definePagerConformance or run directly. */
-export interface ConformanceCheck {
-  /** Stable identifier, e.g. 'round-trip'. */
-  id: string;
-  /** 1: the pager alone; 2: the pager inside spinvm. */
-  level: 1 | 2;
-  /** The page size it runs at. */
-  pageSize: number;
-  title: string;
-  /** Most milliseconds it may take (the test's timeout). */
-  timeout: number;
-  /** Why the check does not apply to this pager (from its declared capabilities); undefined when it does. */
-  skip: string | undefined;
-  /** Resolves when the pager passes; rejects with a ConformanceFailure (or the pager's own error) when not. */
-  run(): Promise<void>;
-}
+// MAX_FLUSH_RUN is not in vmcore's index: the one import past it, until it is.
+// eslint-disable-next-line no-restricted-imports
+import { MAX_FLUSH_RUN } from '../vmcore/memory-object/memory-object.js';
+import { ResultCode } from '../vmcore/index.js';
+import type { ConformanceCheck } from './checks.js';
+import { codeName, ConformanceFailure, expectCode, sameBytes } from './harness/failure.js';
+import { markPage, patternPage, stampPage } from './harness/patterns.js';
+import { GuardedFrame, Subject } from './harness/subject.js';
+import type { CheckedTarget } from './target.js';
+
+/** Pages near 2^32: page numbers are not 32-bit. */
+const FAR_PAGES = [2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1];
 
 /** Makes a pager, runs `body` with it, and destroys it (quietly if the body failed). */
 async function withSubject(target: CheckedTarget, label: string, body: (s: Subject) => Promise<void>): Promise<void> {
@@ -375,7 +370,6 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
   ];
 }
 
-
 /**
  * The pages of the many-pages check: a dense block, a spread over the first 2^23 pages (past 2^16 and 2^20)
  * with an odd stride, and clusters either side of 2^16, 2^20, 2^31 and 2^32: more than 4096 pages in all
@@ -390,4 +384,9 @@ export function manyPages(pageCount: number): number[] {
   for (let i = 0; i < spread; i++) out.push(560 + i * stride);
   for (const boundary of [2 ** 16, 2 ** 20, 2 ** 31, 2 ** 32]) for (let d = -64; d < 64; d++) out.push(boundary + d);
   return pagesWithin(out, pageCount - 1);
+}
+
+/** The pages of `candidates` an object of `pageCount` pages has, without repeats, in order. */
+function pagesWithin(candidates: readonly number[], pageCount: number): number[] {
+  return [...new Set(candidates.filter((p) => p >= 0 && p < pageCount))];
 }

@@ -1,20 +1,9 @@
-import { describe as describeValue } from '../../vmcore/errors.js';
-import type { Access } from '../../vmcore/pager/access.js';
-import type { Pager, PagerContext } from '../../vmcore/pager/pager.js';
-import { isResultCode, ResultCode } from '../../vmcore/pager/result-code.js';
-import type { CheckedTarget } from './target.js';
-
-/** A check found the pager breaking its contract; the message says what it did and what was expected. */
-export class ConformanceFailure extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConformanceFailure';
-  }
-}
-
-export function codeName(code: unknown): string {
-  return isResultCode(code) ? ResultCode[code] : describeValue(code);
-}
+// One pager under test, called the way spinvm calls it: every answer must be a ResultCode (or a promise of one)
+// within the target's call timeout, every frame is guarded on both sides, and every frame handed over is
+// scribbled over afterwards (the pool reuses it at once), so a pager that keeps a reference is caught.
+import { describe as describeValue, isResultCode, ResultCode, type Access, type Pager, type PagerContext } from '../../vmcore/index.js';
+import type { CheckedTarget } from '../target.js';
+import { codeName, ConformanceFailure, expectCode, isThenable, message, sameBytes, withTimeout } from './failure.js';
 
 const GUARD = 64;
 const GUARD_BYTE = 0xc3;
@@ -42,86 +31,6 @@ export class GuardedFrame {
       }
     }
   }
-}
-
-/** Throws unless `actual` equals `expected`, saying how many bytes differ and where the first is. */
-export function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
-  if (actual.length !== expected.length) throw new ConformanceFailure(`${what}: ${actual.length} bytes, expected ${expected.length}`);
-  if (Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.length))) return;
-  let first = -1;
-  let count = 0;
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i]) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  const all = count === actual.length && expected.every((b) => b === 0) ? ' (zeros expected: was the frame filled at all?)' : '';
-  throw new ConformanceFailure(`${what}: ${count} of ${actual.length} bytes differ, the first at byte ${first} (read ${actual[first]}, expected ${expected[first]})${all}`);
-}
-
-/** A page-sized pattern that differs per seed, so misplaced, stale or mixed pages are caught. */
-export function patternPage(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (Math.imul(seed | 0, 2654435761) ^ Math.floor(seed / 2 ** 32)) >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/**
- * A cheaper page-sized pattern for checks over thousands of pages: every 32-bit word differs with the
- * (page, version) and with its place in the page, so a page served in another's place, an older version of
- * itself, or a shifted copy is caught; made a word at a time, with no dependency between words.
- */
-export function stampPage(length: number, page: number, version: number): Uint8Array {
-  const out = new Uint8Array(length);
-  const words = new Uint32Array(out.buffer, 0, length >>> 2);
-  let k = Math.imul((page % 2 ** 32) ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(Math.floor(page / 2 ** 32) + 1, 0x27d4eb2d) ^ Math.imul(version + 1, 0x165667b1);
-  k = Math.imul(k ^ (k >>> 15), 0x85ebca6b);
-  k ^= k >>> 13;
-  for (let i = 0; i < words.length; i++) words[i] = k + Math.imul(i, 0x9e3779b1);
-  return out;
-}
-
-/**
- * A page marked with its (page, version) every 64 bytes and zeros between: enough to tell thousands of
- * pages apart and from older versions of themselves, and cheap for pagers that compress or checksum, so a
- * check over thousands of pages costs what the pager's indexing costs, not what its compressor does.
- */
-export function markPage(length: number, page: number, version: number): Uint8Array {
-  const out = new Uint8Array(length);
-  const words = new Uint32Array(out.buffer, 0, length >>> 2);
-  const full = stampPage(64, page, version);
-  const k = new Uint32Array(full.buffer)[0]!;
-  for (let i = 0; i < words.length; i += 16) words[i] = k + Math.imul(i, 0x9e3779b1);
-  words[words.length - 1] = ~k >>> 0;
-  return out;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
-}
-
-export function withTimeout<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ConformanceFailure(`${what} did not answer within ${ms} ms`)), ms);
-    timer.unref?.();
-    Promise.resolve(promise).then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** What a call did: answered a code, or threw / rejected. */
@@ -263,17 +172,4 @@ export class Subject {
       // the check's own failure is the one that matters
     }
   }
-}
-
-export function expectCode(what: string, got: ResultCode, ...allowed: ResultCode[]): void {
-  if (!allowed.includes(got)) throw new ConformanceFailure(`${what} answered ${codeName(got)}, expected ${allowed.map(codeName).join(' or ')}`);
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : describeValue(err);
-}
-
-/** The pages of `candidates` an object of `pageCount` pages has, without repeats, in order. */
-export function pagesWithin(candidates: readonly number[], pageCount: number): number[] {
-  return [...new Set(candidates.filter((p) => p >= 0 && p < pageCount))];
 }

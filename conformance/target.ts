@@ -1,4 +1,6 @@
-import type { Pager } from '../../vmcore/pager/pager.js';
+// The pager under test as its author declares it (a class with static capabilities, or a factory), and that
+// declaration checked and completed: every default filled in, every contradiction refused before anything runs.
+import type { Pager } from '../vmcore/index.js';
 import { isPagerClass, type PagerClass } from './recognise.js';
 
 /** What a pager says it does. The kit checks exactly that: a capability declared absent is checked absent. */
@@ -73,10 +75,15 @@ export interface PagerConformanceTarget {
   cleanup?: () => void | Promise<void>;
 }
 
-/** Pages near 2^32: page numbers are not 32-bit. */
-export const FAR_PAGES = [2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1];
 export const DEFAULT_MAX_PAGES = 2 ** 32 + 2;
 export const DEFAULT_SEED = 20261122;
+
+/** The seed of randomized runs: SPINVM_SEED from the environment (to replay a failure), else DEFAULT_SEED. */
+export function seedFromEnvironment(): number {
+  const text = process.env.SPINVM_SEED;
+  const seed = Number(text);
+  return text && Number.isInteger(seed) ? seed : DEFAULT_SEED;
+}
 /** The page sizes every check runs at unless told otherwise: the smallest spinvm allows, the usual, a large one. */
 export const DEFAULT_PAGE_SIZES: readonly number[] = [512, 4096, 16384];
 export const DEFAULT_RUNS = 100;
@@ -168,8 +175,7 @@ export function checkTarget(target: PagerConformanceTarget): CheckedDeclaration 
   if (!Number.isSafeInteger(maxPages) || maxPages < 64 || maxPages * largest > Number.MAX_SAFE_INTEGER) {
     fail(`capabilities.maxPages must be an integer from 64 with maxPages * pageSize below 2^53; got ${maxPages}`);
   }
-  const envSeed = Number(process.env.SPINVM_SEED);
-  const seed = target.seed ?? (process.env.SPINVM_SEED && Number.isInteger(envSeed) ? envSeed : DEFAULT_SEED);
+  const seed = target.seed ?? seedFromEnvironment();
   if (!Number.isInteger(seed)) fail('seed must be an integer');
   const runs = target.runs ?? DEFAULT_RUNS;
   if (!Number.isInteger(runs) || runs < 1) fail('runs must be a positive integer');
@@ -192,9 +198,14 @@ export function checkTarget(target: PagerConformanceTarget): CheckedDeclaration 
   };
 }
 
-/** Keys a target may have; anything else is probably a misspelling. */
-export function unknownKeys(target: object): string[] {
-  return Object.keys(target).filter((k) => !KNOWN_KEYS.has(k));
+/** Refuses keys a target may not have: they are probably misspellings, and a misspelt option would be ignored. */
+export function refuseUnknownKeys(what: string, target: object): void {
+  const unknown = Object.keys(target).filter((k) => !KNOWN_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `${what}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${[...KNOWN_KEYS].join(', ')})`,
+    );
+  }
 }
 
 /** The declaration at one page size. */

@@ -1,4 +1,4 @@
-import type { Pager } from '../../vmcore/pager/pager.js';
+import type { Pager } from '../vmcore/index.js';
 import type { PagerCapabilities } from './target.js';
 
 // The kit recognises pagers by what they are, never with `instanceof`: the module under test may have loaded
