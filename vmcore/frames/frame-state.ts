@@ -22,7 +22,7 @@ import { InvalidArgumentError } from '../errors.js';
  *   Free ──allocate──▶ Taken ──beginPageIn──▶ Busy(in) ──endPageIn──▶ Resident ──enqueue──▶ Resident(Q)
  *   Busy(in) ──abortPageIn──▶ Free                      (the page-in failed, or the object went away)
  *   Resident ──beginPageOut──▶ Busy(out) ──endPageOut──▶ Resident   (kept: failed, written or pinned meanwhile)
- *   Busy(out), Resident (clean, unqueued) ──handOff──▶ Busy(in)     (reclaimed: straight to the next page-in)
+ *   Busy(out) or clean Resident, off the queue ──handOff──▶ Busy(in)   (reclaimed: on to the next page-in)
  *   Taken, Resident (unpinned, unqueued) ──free──▶ Free             (destroy, truncate)
  *   Busy, or pinned ──orphan──▶ Orphan ──(last of Busy and pins ends)──▶ Free, or handOff by the reclaimer
  *   Resident, Busy(out) ──markDirty / markClean──▶ the same, with or without D
@@ -31,10 +31,12 @@ import { InvalidArgumentError } from '../errors.js';
  * from its fault to its copy) end by themselves, so an allocation may wait for them; lasting pins (`pin`,
  * an address space's `lock`) end when their holder says so, or when the owner is destroyed.
  *
- * Refused transitions throw: freeing a free or busy frame, beginning a page-out of a busy frame, ending a
- * page-in or page-out that did not begin, queueing a free or busy frame, orphaning an idle one. Each check
- * is one load and one branch on a path that already calls a pager or walks a list; the hit path (`markDirty`
- * on a write) checks nothing.
+ * Refused transitions throw: freeing a free, busy, queued or pinned frame; beginning a page-in of a frame
+ * neither Taken nor handed off; beginning a page-out of a busy or free frame; ending a page-in or page-out
+ * that did not begin; handing off a free or queued frame; queueing a free, busy or queued frame or an
+ * orphan; orphaning an idle or queued one. Each check is one load and one branch on a path that already
+ * calls a pager or walks a list; the hit path (`markDirty` on a write) checks nothing. A refusal is a bug in
+ * spinvm, not a caller's mistake, so it is a plain Error.
  *
  * What a reader on another thread may rely on (today every transition runs on the instance's thread; the
  * shared-memory work will make the flag stores atomic and keep this order):
