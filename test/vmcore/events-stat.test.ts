@@ -152,7 +152,7 @@ describe('events: payloads', () => {
     expect(plain(log).filter((e) => e['name'] === 'fault').map((e) => e['access'])).toEqual(['read', 'execute']);
     expect(plain(log2).filter((e) => e['name'] === 'fault')).toEqual([{ name: 'fault', object: 'obj', page: 1, access: 'write' }]);
     const pageIn = log2.find((e) => e.name === 'pageIn')!.event as VmEvents['pageIn'];
-    expect(s2.pool.page[pageIn.frame]).toBe(1);
+    expect(s2.pool.state.pageOf(pageIn.frame)).toBe(1);
     expect(s2.pool.view(pageIn.frame).subarray(3, 7)).toEqual(pattern(4, 4));
   });
 
@@ -478,10 +478,10 @@ describe('stat()', () => {
 
   it.each(Object.keys(BUILTIN_POLICIES))('metadataBytesPerFrame for %s is the pool arrays plus the policy', (policy) => {
     const vm = createVm({ pageSize: PS, frames: 64, policy });
-    const pool = vm.container.get<FramePool>(TOKENS.FramePool);
+    const arrays = vm.container.get<FramePool>(TOKENS.FramePool).state.__arrays();
     // owner, page, flags, pins and the free stack, per frame.
     expect(FramePool.bytesPerFrame).toBe(
-      pool.owner.BYTES_PER_ELEMENT + pool.page.BYTES_PER_ELEMENT + pool.flags.BYTES_PER_ELEMENT + pool.pins.BYTES_PER_ELEMENT + Int32Array.BYTES_PER_ELEMENT,
+      arrays.owner.BYTES_PER_ELEMENT + arrays.page.BYTES_PER_ELEMENT + arrays.flags.BYTES_PER_ELEMENT + arrays.pins.BYTES_PER_ELEMENT + arrays.freeStack.BYTES_PER_ELEMENT,
     );
     const policyBytes = vm.container.get<ReplacementPolicy>(TOKENS.ReplacementPolicy).bytesPerFrame;
     expect(Number.isInteger(policyBytes)).toBe(true);

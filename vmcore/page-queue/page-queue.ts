@@ -1,51 +1,37 @@
-import { OutOfMemoryError } from '../errors.js';
-import { FrameFlag, type FramePool } from '../frames/frame-pool.js';
-import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
+import type { FramePool } from '../frames/frame-pool.js';
+import type { FrameState } from '../frames/frame-state.js';
 import type { ReplacementPolicy } from './replacement-policy.js';
 
-export const enum EvictOutcome {
-  /** The frame left its owner's cache and the queue; the caller may reuse it. */
-  Freed = 0,
-  /** The owner kept it because its page-out failed (DeviceFull, NotImplemented): look elsewhere this time. */
-  Kept = 1,
-  /** The owner kept it because it was written or pinned during its page-out: it may be tried again. */
-  Again = 2,
-}
-
-/** What the page queue needs of a frame's owner (a memory object) to reclaim from it. */
+/** What the page queue asks a frame's owner (a memory object) before naming the frame as a victim. */
 export interface FrameOwner {
-  /** Whether this frame can be reclaimed at all (a dirty page whose pager cannot page out cannot). */
+  /** Whether the owner could give this frame up at all (a dirty page whose pager cannot page out cannot). */
   evictable(frame: number): boolean;
-  /** Takes the frame back, paging it out first if needed. Throws or rejects when the pager fails. */
-  evict(frame: number): MaybePromise<EvictOutcome>;
 }
 
 /**
- * departure's PageQueue with its Pages: frames come from the pool's free list while it has any, else the
- * policy names a victim from the queue's head end, which its owner pages out (when dirty) and gives up.
- * Issued frames join the queue; a reserved frame leaves it so nobody recycles it while it is handed out.
+ * departure's PageQueue: the issued frames, in the order the replacement policy keeps them. Issued frames
+ * join the queue; a reserved frame leaves it so nobody recycles it while it is handed out or freed. The
+ * queue only picks: `victim` names the frame the policy would reclaim next among those that may go, and
+ * the page-out path (memory-object/page-out.ts) writes it back and frees it.
  */
-export class PageQueue {
-  private readonly owners = new Map<number, FrameOwner>();
-  private tried: Set<number> | undefined;
-  private readonly eligible = (frame: number): boolean => {
-    const flags = this.pool.flags[frame]!;
-    return (
-      (flags & (FrameFlag.Queued | FrameFlag.Busy | FrameFlag.Free)) === FrameFlag.Queued &&
-      this.pool.pins[frame] === 0 &&
-      !this.tried?.has(frame) &&
-      this.owners.get(this.pool.owner[frame]!)!.evictable(frame)
-    );
-  };
+export class PageQueue<Owner extends FrameOwner = FrameOwner> {
+  readonly frames: FrameState;
+  private readonly owners = new Map<number, Owner>();
+  /** Frames `victim` must pass over this time; set only for the span of one `victim` call. */
+  private skip: ReadonlySet<number> | undefined;
+  /** Made once, so that asking for a victim allocates nothing. */
+  private readonly eligible = (frame: number): boolean =>
+    this.frames.reclaimable(frame) && !this.skip?.has(frame) && this.ownerOf(frame).evictable(frame);
 
   constructor(
     readonly pool: FramePool,
     readonly policy: ReplacementPolicy,
   ) {
+    this.frames = pool.state;
     policy.attach(pool.frames);
   }
 
-  register(id: number, owner: FrameOwner): void {
+  register(id: number, owner: Owner): void {
     this.owners.set(id, owner);
   }
 
@@ -53,18 +39,20 @@ export class PageQueue {
     this.owners.delete(id);
   }
 
-  /** The frame is filled and handed out: it joins the queue. */
+  /** The registered owner of a queued frame. */
+  ownerOf(frame: number): Owner {
+    return this.owners.get(this.frames.ownerOf(frame))!;
+  }
+
+  /** The frame is filled and handed out: it joins the queue. `key` names its page, for policies that remember pages. */
   issue(frame: number, key: number): void {
-    this.pool.flags[frame] |= FrameFlag.Queued;
+    this.frames.enqueue(frame);
     this.policy.insert(frame, key);
   }
 
   /** Takes a frame out of the queue (it is being handed out, freed or reclaimed). */
   reserve(frame: number): void {
-    if (this.pool.flags[frame]! & FrameFlag.Queued) {
-      this.pool.flags[frame] &= ~FrameFlag.Queued;
-      this.policy.remove(frame);
-    }
+    if (this.frames.dequeue(frame)) this.policy.remove(frame);
   }
 
   /** Moves a frame its owner kept back to the tail, so the next scan looks elsewhere first. */
@@ -73,51 +61,19 @@ export class PageQueue {
     this.issue(frame, key);
   }
 
-  /** A frame for a page-in: free if there is one, otherwise reclaimed. Synchronous unless a page-out or a wait is needed. */
-  allocate(): MaybePromise<number> {
-    const frame = this.pool.takeFree();
-    return frame >= 0 ? frame : this.reclaim(undefined);
+  /**
+   * The frame the policy would reclaim next, or -1: queued, idle, unpinned, not in `skip`, and one its
+   * owner could give up. It stays on the queue until the page-out path reserves it.
+   */
+  victim(skip: ReadonlySet<number> | undefined): number {
+    this.skip = skip;
+    const frame = this.policy.victim(this.eligible);
+    this.skip = undefined;
+    return frame;
   }
 
-  private reclaim(tried: Set<number> | undefined): MaybePromise<number> {
-    for (;;) {
-      this.tried = tried;
-      const frame = this.policy.victim(this.eligible);
-      this.tried = undefined;
-      if (frame < 0) return this.noVictim(tried);
-      const outcome = this.owners.get(this.pool.owner[frame]!)!.evict(frame);
-      if (isPromise(outcome)) {
-        return outcome.then((o) => (o === EvictOutcome.Freed ? frame : this.retry(o === EvictOutcome.Kept ? frame : -1, tried)));
-      }
-      if (outcome === EvictOutcome.Freed) return frame;
-      if (outcome === EvictOutcome.Kept) (tried ??= new Set()).add(frame);
-    }
-  }
-
-  private retry(kept: number, tried: Set<number> | undefined): MaybePromise<number> {
-    if (kept >= 0) (tried ??= new Set()).add(kept);
-    const frame = this.pool.takeFree();
-    return frame >= 0 ? frame : this.reclaim(tried);
-  }
-
-  private noVictim(tried: Set<number> | undefined): MaybePromise<number> {
-    const pool = this.pool;
-    // In-flight page-ins and page-outs, and the short pins of reads and writes, end by themselves: wait.
-    if (pool.busy > 0 || pool.transientPins > 0) {
-      return pool.changed().then(() => {
-        const frame = pool.takeFree();
-        return frame >= 0 ? frame : this.reclaim(tried);
-      });
-    }
-    let pinned = 0;
-    let stuck = 0;
-    for (let f = 0; f < pool.frames; f++) {
-      if (pool.pins[f]! > 0) pinned++;
-      else if (pool.flags[f]! & FrameFlag.Queued && !this.owners.get(pool.owner[f]!)!.evictable(f)) stuck++;
-    }
-    throw new OutOfMemoryError(
-      pool.frames,
-      `${pinned} pinned, ${stuck} dirty with a pager that cannot page them out, ${tried?.size ?? 0} kept after a failed page-out (device full)`,
-    );
+  /** Whether the queued frame could be reclaimed at all, were it idle (for the out-of-memory report). */
+  stuck(frame: number): boolean {
+    return this.frames.isQueued(frame) && !this.ownerOf(frame).evictable(frame);
   }
 }

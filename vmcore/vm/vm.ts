@@ -6,7 +6,7 @@ import { HashCache } from '../cache/hash-cache.js';
 import { PAGE_TABLE_MAX_PAGES, PageTableCache } from '../cache/page-table-cache.js';
 import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
-import { FrameFlag, FramePool, isPageSize } from '../frames/frame-pool.js';
+import { FramePool, isPageSize } from '../frames/frame-pool.js';
 import { createAddressSpace, type AddressSpace } from '../address-space/address-space.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { PageQueue } from '../page-queue/page-queue.js';
@@ -69,7 +69,7 @@ export class Vm {
   readonly pageSize: number;
   readonly frames: number;
   private readonly pool: FramePool;
-  private readonly queue: PageQueue;
+  private readonly queue: PageQueue<MemoryObject>;
   private readonly objects = new Map<number, MemoryObject>();
   private readonly hub = new EventHub();
   private nextId = 0;
@@ -98,7 +98,7 @@ export class Vm {
     c.bind<Pager>(TOKENS.DefaultPager).to(BogoPager).inTransientScope();
     c.bind<Vm>(TOKENS.Vm).toConstantValue(this);
     this.pool = pool;
-    this.queue = c.get<PageQueue>(TOKENS.PageQueue);
+    this.queue = c.get<PageQueue<MemoryObject>>(TOKENS.PageQueue);
   }
 
   /** Makes a memory object over `pager`, or over a fresh default pager from the container. */
@@ -202,24 +202,16 @@ export class Vm {
   }
 
   stat(): VmStat {
-    const pool = this.pool;
-    let dirtyFrames = 0;
-    let pinnedFrames = 0;
-    let residentFrames = 0;
-    for (let f = 0; f < pool.frames; f++) {
-      const flags = pool.flags[f]!;
-      if (flags & FrameFlag.Queued) residentFrames++;
-      if (flags & FrameFlag.Dirty) dirtyFrames++;
-      if (pool.pins[f]! > 0) pinnedFrames++;
-    }
+    const state = this.pool.state;
+    const census = state.census();
     return {
       pageSize: this.pageSize,
       frames: this.frames,
-      freeFrames: pool.freeCount,
-      residentFrames,
-      dirtyFrames,
-      busyFrames: pool.busy,
-      pinnedFrames,
+      freeFrames: state.freeCount,
+      residentFrames: census.queued,
+      dirtyFrames: census.dirty,
+      busyFrames: state.busyCount,
+      pinnedFrames: census.pinned,
       objects: this.objects.size,
       policy: this.queue.policy.name,
       metadataBytesPerFrame: FramePool.bytesPerFrame + this.queue.policy.bytesPerFrame,

@@ -1,0 +1,180 @@
+import type { Cache } from '../cache/cache.js';
+import { DestroyedError, OutOfRangeError } from '../errors.js';
+import type { EventHub, EventName, VmEvents } from '../events.js';
+import type { FramePool } from '../frames/frame-pool.js';
+import type { FrameState } from '../frames/frame-state.js';
+import type { FrameOwner, PageQueue } from '../page-queue/page-queue.js';
+import type { Pager } from '../pager/pager.js';
+import type { Deferred } from '../util/maybe-promise.js';
+import { checkIndex } from '../validate.js';
+import type { MemoryObject } from './memory-object.js';
+
+/**
+ * The representation of a memory object, as SPIN's `MemoryObjectRep.i3` reveals what `MemoryObject.i3`
+ * keeps opaque: the fields that the public class and the paths behind it share. Each path is a file of
+ * functions over a `MemoryObjectRep`, and the imports run one way only:
+ *
+ *   memory-object.ts (the public class) ─▶ transfer.ts, pins.ts, flush.ts, life-cycle.ts, page-in.ts
+ *   transfer.ts (resident copies), pins.ts (pin, lock) ─▶ page-in.ts (the fault path)
+ *   page-in.ts ─▶ page-out.ts (eviction, reclaim), life-cycle.ts (destroy, grow, truncate)
+ *   flush.ts (write-back runs) ─▶ page-out.ts
+ *   every one of them ─▶ memory-object-rep.ts (this file), which imports none of them
+ *
+ * (Its one look back is a type: the events name the object as the public `MemoryObject`, which it is.)
+ * The public class extends this one, so the hit path reads its fields straight off the object. The fields
+ * are public to the paths, not to users: every one that is not public API is `@internal`.
+ *
+ * Invariants the paths keep:
+ * - A page is resident (in `cache`), in flight (in `inflight`, only once its page-in went asynchronous) or
+ *   neither; never two of these.
+ * - `userPins` and `lockPins` count lasting pins per page; the frame's pin count includes them and the
+ *   transient pins of reads and writes in flight.
+ * - Once `destroyed` is set it stays set; no path asks the pager anything afterwards but `destroy`.
+ */
+export class MemoryObjectRep implements FrameOwner {
+  readonly name: string;
+  /** @internal Bytes; changed only by `grow`. The public class shows it read-only. */
+  size: number;
+  readonly pageSize: number;
+  /** @internal Changed only by `grow`, with `size`. The public class shows it read-only. */
+  pageCount: number;
+  readonly pager: Pager;
+
+  /** @internal */
+  readonly id: number;
+  /** @internal Which frame holds each resident page. Replaced only by `grow` (a file's object covering a grown file). */
+  cache: Cache;
+  /** @internal */
+  readonly pool: FramePool;
+  /** @internal The pool's frame state (`pool.state`), here so that a write's hit path reads no other object. */
+  readonly frames: FrameState;
+  /** @internal */
+  readonly queue: PageQueue<MemoryObjectRep>;
+  /** @internal This object's subscribers. */
+  readonly hub: EventHub;
+  /** @internal The instance's subscribers. */
+  readonly vmHub: EventHub;
+  /** @internal */
+  readonly onDestroyed: (object: MemoryObject) => void;
+  /** @internal The pager can page a clean page in again, so clean pages are dropped without a page-out. */
+  readonly refills: boolean;
+  /** @internal Added to a page number to make the page's key in the page queue. */
+  readonly keyBase: number;
+  /** @internal The pool's geometry, copied here so the hit path reads no other object. */
+  readonly pageShift: number;
+  /** @internal */
+  readonly chunks: Uint8Array[];
+  /** @internal */
+  readonly chunkShift: number;
+  /** @internal */
+  readonly chunkMask: number;
+  /** @internal Page-ins that went asynchronous: later faulters of the page wait on them. */
+  readonly inflight = new Map<number, Inflight>();
+  /** @internal Pins held by `pin()`, per page. */
+  readonly userPins = new Map<number, number>();
+  /** @internal Pins held by address spaces' `lock` (mlock), apart from the user's. */
+  readonly lockPins = new Map<number, number>();
+  /** @internal Set once the pager answers NotImplemented or PagerDestroyed to a page-out: its dirty pages stay resident. */
+  pageOutUnsupported = false;
+  /** @internal */
+  destroyed = false;
+  /** @internal The pager's answer that destroyed the object, if one did. */
+  destroyCause: Error | undefined;
+  /** @internal The pager's `destroy`, once begun. */
+  destroying: Promise<void> | undefined;
+  /** @internal */
+  faults = 0;
+  /** @internal */
+  pageIns = 0;
+  /** @internal */
+  pageOuts = 0;
+  /** @internal */
+  evictions = 0;
+
+  /** @internal Use `vm.createMemoryObject`. */
+  constructor(parts: MemoryObjectParts) {
+    this.id = parts.id;
+    this.name = parts.name;
+    this.size = parts.size;
+    this.pager = parts.pager;
+    this.cache = parts.cache;
+    this.pool = parts.pool;
+    this.frames = parts.pool.state;
+    this.queue = parts.queue;
+    this.hub = parts.hub;
+    this.vmHub = parts.vmHub;
+    this.onDestroyed = parts.onDestroyed;
+    this.pageSize = parts.pool.pageSize;
+    this.pageCount = Math.ceil(parts.size / this.pageSize);
+    this.refills = parts.pager.refillsCleanPages;
+    this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
+    this.pageShift = Math.log2(this.pageSize);
+    this.chunks = parts.pool.chunks;
+    this.chunkShift = parts.pool.chunkShift;
+    this.chunkMask = parts.pool.chunkMask;
+    this.queue.register(this.id, this);
+  }
+
+  /** @internal The page queue's question: can this object give `frame` up at all? */
+  evictable(frame: number): boolean {
+    return !this.pageOutUnsupported || (!this.frames.isDirty(frame) && this.refills);
+  }
+
+  /** @internal The page's key in the page queue: this object and the page. */
+  keyOf(page: number): number {
+    return this.keyBase + (page % 2 ** 32);
+  }
+
+  /** @internal Whether anyone listens to this object's events; the fault path builds no event object otherwise. */
+  get heard(): boolean {
+    return this.hub.listeners + this.vmHub.listeners > 0;
+  }
+
+  /** @internal */
+  emit<K extends EventName>(name: K, event: VmEvents[K]): void {
+    if (this.hub.listeners > 0) this.hub.emit(name, event);
+    if (this.vmHub.listeners > 0) this.vmHub.emit(name, event);
+  }
+
+  /** @internal This object as its events name it. */
+  get self(): MemoryObject {
+    return this as unknown as MemoryObject;
+  }
+
+  /** @internal */
+  checkAlive(): void {
+    if (this.destroyed) throw this.destroyedError();
+  }
+
+  /** @internal */
+  checkPage(page: unknown): void {
+    checkIndex('page', page);
+    if ((page as number) >= this.pageCount) throw new OutOfRangeError('page', page as number, this.pageCount, 'past the last page of the object');
+  }
+
+  /** @internal */
+  destroyedError(): DestroyedError {
+    return new DestroyedError(`memory object ${this.name}`, this.destroyCause);
+  }
+}
+
+/** What the instance hands a new memory object; not part of the public API. */
+export interface MemoryObjectParts {
+  id: number;
+  name: string;
+  size: number;
+  pager: Pager;
+  cache: Cache;
+  pool: FramePool;
+  queue: PageQueue<MemoryObjectRep>;
+  hub: EventHub;
+  vmHub: EventHub;
+  onDestroyed: (object: MemoryObject) => void;
+}
+
+/** A page-in in flight: later faulters of the page wait on it instead of asking the pager again. */
+export interface Inflight {
+  deferred: Deferred<number> | undefined;
+  /** Transient pins to hand out when it lands: one per faulter that will copy from the frame. */
+  pins: number;
+}

@@ -1,0 +1,185 @@
+import { OutOfMemoryError, PagerIoError, PagerProtocolError } from '../errors.js';
+import type { PageQueue } from '../page-queue/page-queue.js';
+import { isResultCode, ResultCode, type PagerAnswer } from '../pager/result-code.js';
+import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
+import type { MemoryObjectRep } from './memory-object-rep.js';
+
+/**
+ * Page-out and reclaim, read top to bottom as FreeBSD's `vm_pageout.c`: where a page-in's frame comes from
+ * when the pool has no free one.
+ *
+ *   allocateFrame ─ a free frame? ─────────────────────────────────────────▶ it
+ *                 ─ reclaim: queue.victim (the policy's pick among frames that may go)
+ *                            ─▶ pageOut: clean and refillable? drop it
+ *                                        else pager.pageOut ─▶ settleOut ─▶ drop (Freed) or keep (Kept, Again)
+ *                            ─▶ Freed: the frame, Busy in hand-off   Kept/Again: the next victim
+ *                 ─ no victim: wait for a page-in, page-out or transient pin to end; or out of memory
+ *
+ * Invariants:
+ * - A page is never dropped unless the pager has it back (Success, AlreadyPagedOut) or can refill it
+ *   (clean, `refillsCleanPages`). DeviceFull, NotImplemented and errors keep it resident and dirty: written
+ *   data is never lost (SPIN logs DeviceFull and drops the page; we do not).
+ * - A page written or pinned during its page-out stays (Again): its D bit was cleared when the page-out
+ *   began, so a write meanwhile shows.
+ * - If the frame's owner is destroyed during the page-out, whatever the pager answered, the frame is the
+ *   reclaimer's unless someone still pins it; the reclaimer never sees the other object's DestroyedError.
+ * - A frame the reclaimer gets is off the queue, out of its owner's cache and Busy (hand-off) until its
+ *   next page-in begins.
+ */
+
+export const enum EvictOutcome {
+  /** The frame left its owner's cache and the queue; the caller may reuse it. */
+  Freed = 0,
+  /** The owner kept it because its page-out failed (DeviceFull, NotImplemented): look elsewhere this time. */
+  Kept = 1,
+  /** The owner kept it because it was written or pinned during its page-out: it may be tried again. */
+  Again = 2,
+}
+
+/** A frame for a page-in: a free one while the pool has any, else one reclaimed. Synchronous unless a page-out or a wait is needed. */
+export function allocateFrame(queue: PageQueue<MemoryObjectRep>): MaybePromise<number> {
+  const frame = queue.frames.allocate();
+  return frame >= 0 ? frame : reclaim(queue, undefined);
+}
+
+/** Pages out victims until one is freed. `kept` holds frames kept after a failed page-out: they are not asked again this time. */
+function reclaim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefined): MaybePromise<number> {
+  for (;;) {
+    const frame = queue.victim(kept);
+    if (frame < 0) return noVictim(queue, kept);
+    const outcome = pageOut(queue.ownerOf(frame), frame);
+    if (isPromise(outcome)) {
+      return outcome.then((o) => (o === EvictOutcome.Freed ? frame : afterKept(queue, o === EvictOutcome.Kept ? frame : -1, kept)));
+    }
+    if (outcome === EvictOutcome.Freed) return frame;
+    if (outcome === EvictOutcome.Kept) (kept ??= new Set()).add(frame);
+  }
+}
+
+/** After an asynchronous page-out that kept its frame: a frame freed meanwhile, or the next victim. */
+function afterKept(queue: PageQueue<MemoryObjectRep>, frame: number, kept: Set<number> | undefined): MaybePromise<number> {
+  if (frame >= 0) (kept ??= new Set()).add(frame);
+  const free = queue.frames.allocate();
+  return free >= 0 ? free : reclaim(queue, kept);
+}
+
+/** Nothing may go now: wait if something in flight will end by itself, else the pool is out of memory. */
+function noVictim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefined): MaybePromise<number> {
+  const frames = queue.frames;
+  // In-flight page-ins and page-outs, and the short pins of reads and writes, end by themselves: wait.
+  if (frames.busyCount > 0 || frames.transientPinCount > 0) {
+    return frames.changed().then(() => {
+      const frame = frames.allocate();
+      return frame >= 0 ? frame : reclaim(queue, kept);
+    });
+  }
+  let pinned = 0;
+  let stuck = 0;
+  for (let f = 0; f < frames.frames; f++) {
+    if (frames.pinCount(f) > 0) pinned++;
+    else if (queue.stuck(f)) stuck++;
+  }
+  throw new OutOfMemoryError(
+    frames.frames,
+    `${pinned} pinned, ${stuck} dirty with a pager that cannot page them out, ${kept?.size ?? 0} kept after a failed page-out (device full)`,
+  );
+}
+
+/** Takes `frame` from its owner, paging it out first unless it is clean and the pager refills clean pages. */
+export function pageOut(rep: MemoryObjectRep, frame: number): MaybePromise<EvictOutcome> {
+  const frames = rep.frames;
+  const page = frames.pageOf(frame);
+  const dirty = frames.isDirty(frame);
+  if (!dirty && rep.refills) return drop(rep, frame, page, false);
+  frames.beginPageOut(frame);
+  let answer: PagerAnswer;
+  try {
+    answer = rep.pager.pageOut(page, rep.pool.view(frame), dirty);
+  } catch (err) {
+    return pageOutThrew(rep, frame, page, dirty, err);
+  }
+  if (!isPromise(answer)) return settleOut(rep, frame, page, dirty, answer);
+  return Promise.resolve(answer).then(
+    (code) => settleOut(rep, frame, page, dirty, code),
+    (err: unknown) => pageOutThrew(rep, frame, page, dirty, err),
+  );
+}
+
+/** What the memory object does with each page-out answer during eviction. Never drops a page it cannot get back. */
+function settleOut(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean, code: unknown): EvictOutcome {
+  const frames = rep.frames;
+  if (frames.isOrphan(frame)) return orphaned(rep, frame);
+  if (rep.heard && isResultCode(code)) rep.emit('pageOut', { object: rep.self, page, dirty, result: code });
+  switch (code) {
+    case ResultCode.Success:
+    case ResultCode.AlreadyPagedOut:
+      if (dirty) rep.pageOuts++;
+      // Written or pinned while the page-out ran: it stays, dirty, and the next scan looks elsewhere.
+      if (frames.isDirty(frame) || frames.pinCount(frame) > 0) {
+        frames.endPageOut(frame);
+        keep(rep, frame, page, false);
+        return EvictOutcome.Again;
+      }
+      return drop(rep, frame, page, dirty);
+    case ResultCode.DeviceFull:
+      frames.endPageOut(frame);
+      if (rep.heard) rep.emit('deviceFull', { object: rep.self, page });
+      return keep(rep, frame, page, dirty);
+    case ResultCode.NotImplemented:
+    case ResultCode.PagerDestroyed:
+      rep.pageOutUnsupported = true;
+      if (!dirty && rep.refills && !frames.isDirty(frame)) return drop(rep, frame, page, false);
+      frames.endPageOut(frame);
+      return keep(rep, frame, page, dirty);
+    default: {
+      frames.endPageOut(frame);
+      keep(rep, frame, page, dirty);
+      throw pageOutFailed(rep, page, new PagerProtocolError(rep.name, page, 'pageOut', code));
+    }
+  }
+}
+
+/**
+ * The owner was destroyed while `frame`'s page-out ran, whatever the pager answered: the page is gone
+ * with the object, and the frame is the reclaimer's unless someone still pins it. The reclaimer works for
+ * another object, so it never sees this object's DestroyedError.
+ */
+function orphaned(rep: MemoryObjectRep, frame: number): EvictOutcome {
+  const frames = rep.frames;
+  if (frames.pinCount(frame) > 0) {
+    frames.endPageOut(frame);
+    return EvictOutcome.Again;
+  }
+  frames.handOff(frame);
+  return EvictOutcome.Freed;
+}
+
+function pageOutThrew(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean, err: unknown): EvictOutcome {
+  if (rep.frames.isOrphan(frame)) return orphaned(rep, frame);
+  rep.frames.endPageOut(frame);
+  keep(rep, frame, page, dirty);
+  throw pageOutFailed(rep, page, new PagerIoError(rep.name, page, 'pageOut', err));
+}
+
+/** Reports a page-out that threw or answered nonsense (the page stays resident and dirty); answers the error to throw. */
+export function pageOutFailed(rep: MemoryObjectRep, page: number, error: Error): Error {
+  if (rep.heard) rep.emit('pageOutFailed', { object: rep.self, page, error });
+  return error;
+}
+
+/** The page stays resident; its dirty bit is restored, and it moves to the queue's tail. */
+function keep(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean): EvictOutcome {
+  if (dirty) rep.frames.markDirty(frame);
+  rep.queue.requeue(frame, rep.keyOf(page));
+  return EvictOutcome.Kept;
+}
+
+/** The frame leaves its owner; it stays busy until the requester's page-in claims it. */
+function drop(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean): EvictOutcome {
+  rep.cache.invalidate(page);
+  rep.queue.reserve(frame);
+  rep.frames.handOff(frame);
+  rep.evictions++;
+  if (rep.heard) rep.emit('eviction', { object: rep.self, page, frame, dirty });
+  return EvictOutcome.Freed;
+}
