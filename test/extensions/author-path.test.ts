@@ -11,11 +11,11 @@ import {
   definePager,
   InvalidArgumentError,
   isPager,
-  isPagerClass,
   Pager,
   ResultCode,
   type PagerContext,
 } from '../../index.js';
+import { isPagerClass } from '../../vmcore/index.js';
 
 const PS = 512;
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import * as spinvm from '../../index.js';
+import * as spinvmExtensions from '../../extensions/index.js';
+import * as spinvmFs from '../../fs/index.js';
+import { AccessorBusyError, FileSystemError } from '../../fs/index.js';
+import { ExtensionError } from '../../extensions/index.js';
 import {
   AccessDeniedError,
-  AccessorBusyError,
   AddressInUseError,
   AddressNotResidentError,
   AddressSpaceFullError,
   BusError,
   DestroyedError,
-  ExtensionError,
-  FileSystemError,
   FrameSizeError,
   InvalidArgumentError,
   MappedFileTruncatedError,
@@ -65,8 +66,8 @@ const INSTANCES: Array<[SpinVmError, string | undefined]> = [
 ];
 
 describe('error codes', () => {
-  it('every error class spinvm exports is listed here', () => {
-    const exported = (Object.values(spinvm) as unknown[]).filter(
+  it('every error class spinvm exports (the root, spinvm/fs, spinvm/extensions) is listed here', () => {
+    const exported = [...new Set([spinvm, spinvmFs, spinvmExtensions].flatMap((m) => Object.values(m) as unknown[]))].filter(
       (value): value is typeof SpinVmError => typeof value === 'function' && (value === SpinVmError || value.prototype instanceof SpinVmError),
     );
     const listed = new Set(INSTANCES.map(([error]) => error.constructor));
