@@ -89,6 +89,16 @@ export class Shadow {
 
 export type Level = Shadow | Base;
 
+/** The bottom of `level`'s chain (undefined for anonymous memory) and the page of it that `level`'s page `page` lies over. */
+export function bottom(level: Level, page: number): { base: Base | undefined; page: number } {
+  let l: Level | undefined = level;
+  while (l instanceof Shadow) {
+    page += l.backingOffset;
+    l = l.backing;
+  }
+  return { base: l, page };
+}
+
 /**
  * Drops one reference to `level`; a level nobody uses any more is destroyed (its object's frames go back
  * to the pool) and drops its reference to its backing. What must be awaited is pushed on `ends`.
