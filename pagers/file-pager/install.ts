@@ -1,5 +1,5 @@
 import { FileSystemError } from '../../fs/errors.js';
-import { FILE_MAPPER, type FileMapper, type MappableFile } from '../../vmcore/address-space/file-mapper.js';
+import { TOKENS, type FileMapper, type MappableFile } from '../../vmcore/index.js';
 import type { Vm } from '../../vmcore/vm/vm.js';
 import { mapFile } from './map-file.js';
 
@@ -22,7 +22,7 @@ export function useFilePager(vm: Vm): FileMapper {
       }
     },
   };
-  if (vm.container.isBound(FILE_MAPPER)) vm.container.rebind<FileMapper>(FILE_MAPPER).toConstantValue(mapper);
-  else vm.container.bind<FileMapper>(FILE_MAPPER).toConstantValue(mapper);
+  if (vm.container.isBound(TOKENS.FileMapper)) vm.container.rebind<FileMapper>(TOKENS.FileMapper).toConstantValue(mapper);
+  else vm.container.bind<FileMapper>(TOKENS.FileMapper).toConstantValue(mapper);
   return mapper;
 }

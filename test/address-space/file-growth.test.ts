@@ -5,8 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempFiles } from '../helpers/temp-files.js';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, useFilePager } from '../../pagers/file-pager/index.js';
-import { TOKENS } from '../../vmcore/index.js';
-import { BusError, createVm, type AddressSpace, type Vm } from '../../vmcore/index.js';
+import { BusError, createAddressSpace, createVm, TOKENS, type AddressSpace, type Vm } from '../../vmcore/index.js';
 import { expectNothingLeaked } from './helpers.js';
 
 const PS = 4096;
@@ -17,7 +16,7 @@ let as: AddressSpace;
 beforeEach(() => {
   vm = createVm({ frames: 32 });
   useFilePager(vm);
-  as = vm.createAddressSpace();
+  as = createAddressSpace(vm);
 });
 afterEach(() => vm.destroy().catch(() => undefined));
 
@@ -50,7 +49,7 @@ describe('growth made by someone else (a plain write, another process)', () => {
     const first = await as.map({ file: p, length: 2 * PS, prot: 'read', share: 'shared' });
     expect(await byteAt(first + PS)).toBe(2);
     nodefs.appendFileSync(p, new Uint8Array(2 * PS).fill(9));
-    const other = vm.createAddressSpace();
+    const other = createAddressSpace(vm);
     const second = await other.map({ file: p, length: 4 * PS, prot: 'read', share: 'shared' });
     expect((await other.read(second + 3 * PS, 2))[1]).toBe(9);
     const priv = await as.map({ file: p, length: 4 * PS, prot: ['read', 'write'], share: 'private' });
@@ -186,7 +185,7 @@ describe('empty files, and lengths past the end', () => {
     const v = createVm({ frames: 8 });
     v.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     useFilePager(v);
-    const space = v.createAddressSpace();
+    const space = createAddressSpace(v);
     const a = await space.map({ file: '/tmp/e', length: PS, prot: 'read', share: 'shared' });
     await expect(space.read(a, 1)).rejects.toBeInstanceOf(BusError);
     const h = await openFile(v, '/tmp/e', { writable: true });
@@ -224,7 +223,7 @@ describe('shrinking through the file’s pages', () => {
 
   it('a mapping in another address space and a private mapping see the cut too', async () => {
     const p = paged('shrink2.bin', 3);
-    const other = vm.createAddressSpace();
+    const other = createAddressSpace(vm);
     const s = await other.map({ file: p, length: 3 * PS, prot: 'read', share: 'shared' });
     const q = await as.map({ file: p, length: 3 * PS, prot: 'read', share: 'private' });
     expect([(await other.read(s + 2 * PS, 1))[0], await byteAt(q + 2 * PS)]).toEqual([3, 3]);

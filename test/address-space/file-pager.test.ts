@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { useFilePager } from '../../pagers/file-pager/index.js';
-import { TOKENS } from '../../vmcore/index.js';
-import { AccessDeniedError, BusError, createVm } from '../../vmcore/index.js';
+import { AccessDeniedError, BusError, createAddressSpace, createVm, TOKENS } from '../../vmcore/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -19,7 +18,7 @@ describe('address spaces over the file pager (useFilePager)', () => {
     nodefs.writeFileSync(file, new Uint8Array(65536));
     const vm = createVm({ frames: 8 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const priv = await as.map({ file, length: 65536, prot: ['read', 'write'], share: 'private' });
     const shared = await as.map({ file, length: 65536, prot: ['read', 'write'], share: 'shared' });
     await as.write(priv, new TextEncoder().encode('scratch'));
@@ -46,7 +45,7 @@ describe('address spaces over the file pager (useFilePager)', () => {
     nodefs.writeFileSync(file, new Uint8Array(4 * 4096));
     const vm = createVm({ frames: 8 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const at = await as.map({ file, length: 4 * 4096, prot: ['read', 'write'], share: 'shared' });
     await as.write(at + 4096, Uint8Array.of(7, 8, 9));
     await vm.destroy();
@@ -58,7 +57,7 @@ describe('address spaces over the file pager (useFilePager)', () => {
     nodefs.writeFileSync(file, new Uint8Array(100));
     const vm = createVm({ frames: 8 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const at = await as.map({ file, length: 3 * 4096, prot: ['read'], share: 'private' });
     expect((await as.read(at + 50, 10)).every((b) => b === 0)).toBe(true);
     await expect(as.read(at + 4096, 1)).rejects.toBeInstanceOf(BusError);
@@ -74,7 +73,7 @@ describe('address spaces over the file pager (useFilePager)', () => {
     const vm = createVm({ frames: 8 });
     vm.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     await expect(as.map({ file: '/ro.img', length: 4096, prot: ['read', 'write'], share: 'shared' })).rejects.toBeInstanceOf(AccessDeniedError);
     const at = await as.map({ file: '/ro.img', length: 4096, prot: ['read', 'write'], share: 'private' });
     await as.write(at, Uint8Array.of(2)); // copy-on-write: never reaches the file

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  FILE_MAPPER,
   Pager,
   ResultCode,
   TOKENS,
@@ -160,7 +159,7 @@ export function setup(options: SetupOptions = {}): Setup {
     vm.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new RecordingPager({ async })).inTransientScope();
   }
   const mapper = new NodeFileMapper(vm, options.asyncFiles ?? false);
-  vm.container.bind<FileMapper>(FILE_MAPPER).toConstantValue(mapper);
+  vm.container.bind<FileMapper>(TOKENS.FileMapper).toConstantValue(mapper);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-as-'));
   return {
     vm,

@@ -3,7 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AccessDeniedError,
   BusError,
-  FILE_MAPPER,
   NoFileMapperError,
   NotResidentError,
   PROT,
@@ -11,6 +10,7 @@ import {
   SegmentationFault,
   createAddressSpace,
   createVm,
+  TOKENS,
 } from '../../vmcore/index.js';
 import { pattern } from '../helpers/pagers.js';
 import { expectNothingLeaked, filled, setup, type Setup } from './helpers.js';
@@ -275,7 +275,7 @@ describe('mmap: shared file mappings', () => {
   it('without a FileMapper bound: NoFileMapperError (ENODEV)', async () => {
     const vm = createVm({ pageSize: 4096, frames: 4 });
     const space = createAddressSpace(vm);
-    expect(vm.container.isBound(FILE_MAPPER)).toBe(false);
+    expect(vm.container.isBound(TOKENS.FileMapper)).toBe(false);
     await expect(space.map({ file: '/etc/hostname', length: 1, prot: 'read', share: 'private' })).rejects.toBeInstanceOf(NoFileMapperError);
     await vm.destroy();
   });

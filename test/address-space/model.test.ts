@@ -14,6 +14,7 @@ import {
   UnmappedRangeError,
   type AddressSpace,
 } from '../../vmcore/index.js';
+import { zeroPage } from '../../vmcore/address-space/zero-page.js';
 import { MODEL_SEED } from '../../conformance/model/index.js';
 import { pattern } from '../helpers/pagers.js';
 import { expectNothingLeaked, setup, type Setup } from './helpers.js';
@@ -378,5 +379,9 @@ describe('address spaces against a reference model (seed printed on failure)', (
       fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 60, size: 'max' }), (cmds) => run(cmds, { async: true })),
       { seed: MODEL_SEED + 1, numRuns: 60 },
     );
+  });
+
+  it('after both workloads the one zero page of their page size is still all zeros (nobody wrote it)', () => {
+    expect(zeroPage(PS).every((b) => b === 0)).toBe(true);
   });
 });

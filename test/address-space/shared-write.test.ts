@@ -5,8 +5,7 @@ import * as nodefs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '../../fs/index.js';
 import { useFilePager } from '../../pagers/file-pager/index.js';
-import { TOKENS } from '../../vmcore/index.js';
-import { AccessDeniedError, createVm, ProtectionFault, type Vm } from '../../vmcore/index.js';
+import { AccessDeniedError, createAddressSpace, createVm, ProtectionFault, TOKENS, type Vm } from '../../vmcore/index.js';
 import { filled, setup, type Setup } from './helpers.js';
 
 let t: Setup;
@@ -53,7 +52,7 @@ describe('divergence 2: write rights on a shared mapping made without them', () 
 
   it('the file pager: a file the instance may write is opened writable for a read-only shared mapping', async () => {
     const { vm, mem } = await memory(2);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const a = await as.map({ file: '/tmp/f', length: 2 * 4096, prot: 'read', share: 'shared' });
     as.protect(a, 4096, ['read', 'write']);
     await as.write(a + 10, Uint8Array.of(5));
@@ -65,7 +64,7 @@ describe('divergence 2: write rights on a shared mapping made without them', () 
   it('EACCES only when the file really cannot be written: permission bits (0444) or a read-only file system', async () => {
     for (const options of [{ mode: 0o444 }, { readOnly: true }]) {
       const { vm, mem } = await memory(1, options);
-      const as = vm.createAddressSpace();
+      const as = createAddressSpace(vm);
       const a = await as.map({ file: '/tmp/f', length: 4096, prot: 'read', share: 'shared' });
       expect(() => as.protect(a, 4096, ['read', 'write'])).toThrow(AccessDeniedError);
       expect(as.mappings()[0]!.prot).toEqual(['read']);
@@ -122,7 +121,7 @@ describe('divergence 3: sync and unmap write back the file’s dirty pages, whic
 
   it('the file pager: a mapping opened read-only before the file became writable still writes back on sync', async () => {
     const { vm, mem } = await memory(1, { mode: 0o444 });
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const r = await as.map({ file: '/tmp/f', length: 4096, prot: 'read', share: 'shared' });
     mem.chmod('/tmp/f', 0o644);
     const w = await as.map({ file: '/tmp/f', length: 4096, prot: ['read', 'write'], share: 'shared' });
@@ -138,7 +137,7 @@ describe('divergence 3: sync and unmap write back the file’s dirty pages, whic
     const file = t.file('g', filled(ps, 1));
     const vm = createVm({ frames: 8 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const w = await as.map({ file, length: ps, prot: ['read', 'write'], share: 'shared' });
     const r = await as.map({ file, length: ps, prot: 'read', share: 'shared' });
     await as.write(w + 2, Uint8Array.of(2));

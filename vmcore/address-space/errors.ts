@@ -95,7 +95,7 @@ export class NoFileMapperError extends SpinVmError {
   override readonly code = 'SPINVM_NO_FILE_MAPPER';
   override readonly errno = 'ENODEV';
   constructor(readonly path: string) {
-    super(`cannot map ${JSON.stringify(path)}: no FileMapper is bound (bind FILE_MAPPER in vm.container, e.g. with the file pager)`);
+    super(`cannot map ${JSON.stringify(path)}: no FileMapper is bound (useFilePager(vm) binds one under TOKENS.FileMapper)`);
   }
 }
 

@@ -1,13 +1,23 @@
+/**
+ * How an address space reaches a file's pages, in the seeds' words (departure's paging page):
+ *
+ * - The page mapper: "Each PageMapper is responsible for a particular file, and where multiple Pager
+ *   objects provide access to a file for different clients, these will all share the same PageMapper",
+ *   whose role is "supplying populated pages of content from the given file". In spinvm that is the file's
+ *   one memory object, shared by every mapping of the file in every address space of the instance; the
+ *   file pager keeps it (SharedFile, pagers/file-pager/shared-file.ts). A FileMapper finds it for a path,
+ *   and each MappableFile it answers is one reference to it.
+ * - The access map: "The PageMapper relies on the AccessMap to discover existing pages for any accessed
+ *   region of a file": the memory object's Cache (vmcore/cache/cache.ts), page to frame. An address space
+ *   has none of its own: its translation cache (typed-access.ts) remembers where an address led, not pages.
+ */
 import type { MemoryObject } from '../memory-object/memory-object.js';
 
 /**
- * The container key of the instance's FileMapper. vmcore cannot open files (the file system depends on
- * vmcore, not the other way round), so `map({ file })` asks whatever is bound here; the file pager binds
- * itself: `vm.container.bind(FILE_MAPPER).toConstantValue(mapper)`.
+ * Opens files for mapping. vmcore cannot open files (the file system depends on vmcore, not the other way
+ * round), so `map({ file })` asks whatever is bound in the instance's container under TOKENS.FileMapper;
+ * the file pager binds itself there (`useFilePager`).
  */
-export const FILE_MAPPER: symbol = Symbol.for('spinvm.FileMapper');
-
-/** Opens files for mapping. Bound in the instance's container under FILE_MAPPER. */
 export interface FileMapper {
   /**
    * Opens `path` for mapping: for reading, and for writing too when `writable` is true. Answers a new

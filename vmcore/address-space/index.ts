@@ -1,17 +1,12 @@
-// Address spaces: mappings, the fault trap, the shared zero page, copy-on-write and fork.
-export {
-  AddressSpace,
-  createAddressSpace,
-  ADDRESS_LIMIT,
-  type AddressSpaceStat,
-  type Advice,
-  type RemapOptions,
-  type MapOptions,
-  type MappingInfo,
-  type MappingKind,
-  type Share,
-  type SyncOptions,
-} from './address-space.js';
+// Address spaces: mappings, the trap, the shared zero page, copy-on-write and fork.
+export { AddressSpace, createAddressSpace } from './address-space.js';
+export type { AddressSpaceHost } from './host.js';
+export { ADDRESS_LIMIT, type MappingKind, type Share } from './regions.js';
+export type { MapOptions } from './mmap.js';
+export type { SyncOptions } from './sync.js';
+export type { Advice } from './advise.js';
+export type { RemapOptions } from './remap.js';
+export type { AddressSpaceStat, MappingInfo } from './inspect.js';
 export {
   AccessDeniedError,
   AddressInUseError,
@@ -25,5 +20,5 @@ export {
   SegmentationFault,
   UnmappedRangeError,
 } from './errors.js';
-export { FILE_MAPPER, type FileMapper, type MappableFile } from './file-mapper.js';
+export type { FileMapper, MappableFile } from './file-mapper.js';
 export { PROT, type Protection, type ProtName } from './prot.js';

@@ -1,3 +1,12 @@
+/**
+ * The levels of a shadow chain (Mach's shadow objects; SerenityOS's AnonymousVMObject and its cow map play
+ * the same part): a region points at its top level; below it lie frozen shadows left by forks, and at the
+ * bottom a Base (a file or object) or nothing (anonymous memory: the zero page). translate.ts walks a chain.
+ *
+ * Invariants: only a top shadow (the level a region points at) gains pages, by copy-up; a level below a top
+ * is frozen and never changes. `refs` counts the regions and shadows holding a level; the last release
+ * destroys a shadow's object and closes a Base's file reference.
+ */
 import type { MemoryObject } from '../memory-object/memory-object.js';
 import type { MappableFile } from './file-mapper.js';
 
@@ -88,6 +97,16 @@ export class Shadow {
 }
 
 export type Level = Shadow | Base;
+
+/** The bottom of `level`'s chain (undefined for anonymous memory) and the page of it that `level`'s page `page` lies over. */
+export function bottom(level: Level, page: number): { base: Base | undefined; page: number } {
+  let l: Level | undefined = level;
+  while (l instanceof Shadow) {
+    page += l.backingOffset;
+    l = l.backing;
+  }
+  return { base: l, page };
+}
 
 /**
  * Drops one reference to `level`; a level nobody uses any more is destroyed (its object's frames go back
