@@ -10,38 +10,11 @@ import {
   ResultCode,
   SpinVmError,
   TOKENS,
-  type Access,
 } from '../../vmcore/index.js';
 import { filled, setup } from '../address-space/helpers.js';
-import { RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
+import { MicrotaskPager, RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
 
 const PS = 512;
-
-/**
- * Answers from a microtask (an `async pageIn` that does no real I/O). After `limit` page-ins it starts
- * answering PagerDestroyed, so a livelock ends in a failed test instead of a frozen process.
- */
-class MicrotaskPager extends Pager {
-  readonly store = new Map<number, Uint8Array>();
-  pageIns = 0;
-  constructor(private readonly limit = 10_000) {
-    super();
-  }
-  override async pageIn(page: number, frame: Uint8Array, _access: Access): Promise<ResultCode> {
-    await null;
-    if (++this.pageIns > this.limit) return ResultCode.PagerDestroyed;
-    const saved = this.store.get(page);
-    if (saved) frame.set(saved);
-    else frame.fill(0);
-    return ResultCode.Success;
-  }
-  override async pageOut(page: number, frame: Uint8Array): Promise<ResultCode> {
-    const copy = frame.slice();
-    await null;
-    this.store.set(page, copy);
-    return ResultCode.Success;
-  }
-}
 
 /** Detaches `bytes`' buffer, as a transfer to a worker would. */
 function detach(bytes: Uint8Array): void {
