@@ -2,6 +2,7 @@
 // Tests that need the default page size (4096, a file system's block) say so locally.
 import { createVm, TOKENS, type Vm, type VmOptions } from '../../vmcore/index.js';
 import type { FramePool } from '../../vmcore/frames/frame-pool.js';
+import type { ModelConfig } from '../../conformance/model/index.js';
 import { ScriptedPager } from './pagers.js';
 
 /** The small page size: 512 bytes, the smallest a pool takes. */
@@ -11,6 +12,9 @@ export const PS = 512;
 export function smallVm(options: Omit<VmOptions, 'pageSize'> & { frames: number }): Vm {
   return createVm({ pageSize: PS, ...options });
 }
+
+/** The reference model's small world: three objects of six and a bit pages over three frames. */
+export const smallModel: ModelConfig = { pageSize: PS, frames: 3, objects: 3, objectSize: PS * 6 + 100 };
 
 /**
  * A two-frame FIFO instance with one three-page object named `obj` over a ScriptedPager (no clean refills):

@@ -29,8 +29,7 @@ import {
   type Vm,
 } from '../../vmcore/index.js';
 import { pattern } from '../helpers/pagers.js';
-
-const PS = 512;
+import { PS } from '../helpers/small.js';
 
 /** Everything a test opened, closed afterwards even when it fails. */
 const vms: Vm[] = [];

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
 import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 import { FlakyPager, RecordingPager } from '../helpers/pagers.js';
-import { PS, smallVm } from '../helpers/small.js';
+import { PS, smallModel, smallVm } from '../helpers/small.js';
 
-const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 };
+const cfg = smallModel;
 const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 const params = { seed: MODEL_SEED, numRuns: 250 } as const;
 

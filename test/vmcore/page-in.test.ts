@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DestroyedError, MAX_PAGE_IN_RETRIES, PagerFailedError, PagerIoError, PagerProtocolError, ResultCode } from '../../vmcore/index.js';
 import { runModel, type ModelOp } from '../../conformance/model/index.js';
 import { bytes, pattern, RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
-import { PS, smallVm } from '../helpers/small.js';
+import { PS, smallModel, smallVm } from '../helpers/small.js';
 
 describe('concurrent faults', () => {
   it('100 concurrent faults on one absent page cause exactly one page-in', async () => {
@@ -164,7 +164,7 @@ describe('a faulter waiting for a frame', () => {
       },
     ];
     for (const async of [false, true]) {
-      await runModel({ pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 }, { makePager: () => new RecordingPager({ async }) }, ops);
+      await runModel(smallModel, { makePager: () => new RecordingPager({ async }) }, ops);
     }
   });
 });
