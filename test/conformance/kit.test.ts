@@ -14,8 +14,8 @@ import {
   runPagerConformance,
   type PagerConformanceTarget,
 } from '../../conformance/index.js';
+import { PS } from '../helpers/small.js';
 
-const PS = 512;
 const anonymous = { pageOut: true, persistent: false, readOnly: false, zeroFill: true } as const;
 const bogo = { pageOut: false, persistent: false, readOnly: true, zeroFill: true, checksFrames: true, answersDestroyed: true } as const;
 const reopenJournal = (previous: Pager): Pager => new JournalPager((previous as JournalPager).journal);

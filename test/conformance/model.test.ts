@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConformanceFailure, type ModelOp } from '../../conformance/index.js';
 import { Reference, runModel } from '../../conformance/model/index.js';
 import { DropsPageOuts, MapPager } from './broken/index.js';
+import { PS } from '../helpers/small.js';
 
-const PS = 512;
 const cfg = { pageSize: PS, frames: 3, objects: 1, objectSize: PS * 6 + 100 };
 /** Every page written, then every page read: through 3 frames, each page is paged out and in again. */
 const everyPage: ModelOp[] = [

@@ -16,8 +16,7 @@ import {
   type PagerContext,
 } from '../../index.js';
 import { isPagerClass } from '../../vmcore/index.js';
-
-const PS = 512;
+import { PS, smallVm } from '../helpers/small.js';
 
 /** A second copy of vmcore, as an extension package with its own node_modules/spinvm would load. */
 const COPY = join(import.meta.dirname, `../.spinvm-tmp-copy-${process.pid}`);
@@ -55,7 +54,7 @@ describe('two copies of spinvm', () => {
     const MapPager = mapPagerOf(Other.Pager);
     expect(isPager(new MapPager())).toBe(true);
     expect(isPagerClass(MapPager)).toBe(true);
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const obj = vm.createMemoryObject({ size: 4 * PS, pager: new MapPager() });
     for (let p = 0; p < 4; p++) await obj.write(p * PS, new Uint8Array([p + 1]));
     for (let p = 0; p < 4; p++) expect((await obj.read(p * PS, 1))[0]).toBe(p + 1);
@@ -70,7 +69,7 @@ describe('two copies of spinvm', () => {
         ctx.bindPager('map', MapPager);
       },
     };
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     await extensionsOf(vm).load(ext);
     const obj = vm.createMemoryObject({ size: PS, pager: 'map' });
     expect(obj.pager).toBeInstanceOf(MapPager);
@@ -103,7 +102,7 @@ describe('definePager: a pager without a class', () => {
         return ResultCode.Success;
       },
     });
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const obj = vm.createMemoryObject({ size: 3 * PS, pager, name: 'defined' });
     expect(context).toMatchObject({ pageSize: PS, size: 3 * PS, pageCount: 3, name: 'defined' });
     await obj.write(0, new Uint8Array([1, 2]));
@@ -114,7 +113,7 @@ describe('definePager: a pager without a class', () => {
   });
 
   it('without pageOut, dirty pages stay resident (NotImplemented) and nothing is lost', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const obj = vm.createMemoryObject({ size: 2 * PS, pager: definePager({ pageIn: (_p, f) => (f.fill(0), ResultCode.Success) }) });
     await obj.write(0, new Uint8Array([5]));
     await obj.write(PS, new Uint8Array([6]));
@@ -138,7 +137,7 @@ describe('definePager: a pager without a class', () => {
         ctx.bindPager('zeros', () => definePager({ pageIn: (_p, f) => (f.fill(0), ResultCode.Success), refillsCleanPages: true }));
       },
     };
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     await extensionsOf(vm).load(ext);
     const a = vm.createMemoryObject({ size: PS, pager: 'zeros' });
     const b = vm.createMemoryObject({ size: PS, pager: 'zeros' });
@@ -165,7 +164,7 @@ describe('a pager class whose constructor takes options', () => {
         ctx.bindPager('opts', OptionsPager as never);
       },
     };
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const err = await extensionsOf(vm).load(ext).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExtensionError);
     expect(String((err as Error).cause)).toMatch(/OptionsPager's takes 1\. Register a factory instead: \(\) => new OptionsPager\(\.\.\.\)/);
@@ -180,7 +179,7 @@ describe('a pager class whose constructor takes options', () => {
         ctx.bindPager('sevens', () => new OptionsPager({ fill: 7 }));
       },
     };
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     await extensionsOf(vm).load(ext);
     const obj = vm.createMemoryObject({ size: PS, pager: 'sevens' });
     expect([...(await obj.read(0, 2))]).toEqual([7, 7]);
@@ -207,12 +206,12 @@ describe('extensions.load resolves a relative path from the file that calls it',
     );
     try {
       process.chdir(dir);
-      const vm = createVm({ pageSize: PS, frames: 2 });
+      const vm = smallVm({ frames: 2 });
       const info = await extensionsOf(vm).load(`./.spinvm-tmp-ext-${process.pid}.mjs`);
       expect(info.name).toBe('relative');
       await vm.destroy();
       // An explicit base, and a cwd, still win.
-      const vm2 = createVm({ pageSize: PS, frames: 2 });
+      const vm2 = smallVm({ frames: 2 });
       await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { base: pathToFileURL(file).href });
       const err = await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { cwd: dir }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ExtensionError);

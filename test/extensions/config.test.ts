@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExtensionError, extensionsOf, loadConfiguredExtensions, readExtensionConfig, takeExtensionFlags } from '../../extensions/index.js';
-import { createVm, type Vm } from '../../vmcore/index.js';
+import type { Vm } from '../../vmcore/index.js';
+import { smallVm } from '../helpers/small.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 let dir: string;
@@ -11,7 +12,7 @@ let vm: Vm;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spinvm-config-'));
-  vm = createVm({ pageSize: 512, frames: 4 });
+  vm = smallVm({ frames: 4 });
 });
 afterEach(async () => {
   await vm.destroy().catch(() => undefined);

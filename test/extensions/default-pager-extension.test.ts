@@ -6,16 +6,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extensionsOf } from '../../extensions/index.js';
 import * as defaultPagerExtension from '../../extensions/default-pager/index.js';
 import { DefaultPager } from '../../pagers/default-pager/index.js';
-import { BogoPager, createVm, type Vm } from '../../vmcore/index.js';
+import { BogoPager, type Vm } from '../../vmcore/index.js';
 import { pattern } from '../helpers/pagers.js';
+import { PS, smallVm } from '../helpers/small.js';
 
-const PS = 512;
 let dir: string;
 let vm: Vm;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spinvm-defpager-ext-'));
-  vm = createVm({ pageSize: PS, frames: 4 });
+  vm = smallVm({ frames: 4 });
 });
 afterEach(async () => {
   await vm.destroy().catch(() => undefined);

@@ -9,16 +9,16 @@ import {
   type ExtensionModule,
 } from '../../extensions/index.js';
 import { BindingTable, describeBindings } from '../../extensions/manager/binding-table.js';
-import { BogoPager, HashCache, Pager, TOKENS, createVm, type CacheFactory, type Vm } from '../../vmcore/index.js';
+import { BogoPager, HashCache, Pager, TOKENS, type CacheFactory, type Vm } from '../../vmcore/index.js';
 import { RecordingPager, pattern } from '../helpers/pagers.js';
 import { MapPager, seen } from './fixtures/counting-pager-ext.js';
+import { PS, smallVm } from '../helpers/small.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const PS = 512;
 
 const vms: Vm[] = [];
 function vm(frames = 4): Vm {
-  const made = createVm({ pageSize: PS, frames });
+  const made = smallVm({ frames });
   vms.push(made);
   // The manager is a binding of the instance's container, made on first use: made here, before any snapshot,
   // so that the snapshots compare what loading and unloading did.
@@ -76,7 +76,7 @@ describe('loading', () => {
   });
 
   it('extensionsOf(vm) is the manager bound in the instance\'s container, one per instance; Vm is not patched', () => {
-    const v = createVm({ pageSize: PS, frames: 4 });
+    const v = smallVm({ frames: 4 });
     vms.push(v);
     expect(v.container.isBound(TOKENS.ExtensionManager)).toBe(false);
     const manager = extensionsOf(v);
@@ -361,7 +361,7 @@ describe('unloading', () => {
   });
 
   it('runs every deactivate, newest first, when the instance is destroyed', async () => {
-    const v = createVm({ pageSize: PS, frames: 4 });
+    const v = smallVm({ frames: 4 });
     const order: string[] = [];
     await extensionsOf(v).load(ext('one', () => {}, { deactivate: () => void order.push('one') }));
     await extensionsOf(v).load(ext('two', () => {}, { deactivate: () => void order.push('two') }));

@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Accessor, AccessorBusyError, FileSystemError, MemoryFileSystem, type FileHandle } from '../../fs/index.js';
 import { InvalidArgumentError } from '../../vmcore/errors.js';
 import { gate, kinds, pattern, slurp, spit, type Fixture } from './fixtures.js';
-
-const PS = 512;
+import { PS } from '../helpers/small.js';
 
 /** Counts the calls that reach a handle, to check that a run of pages is one call. */
 function counting(h: FileHandle): { handle: FileHandle; calls: Record<string, number> } {

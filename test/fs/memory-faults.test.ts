@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Accessor, FileSystemError, MemoryFileSystem } from '../../fs/index.js';
 import { InvalidArgumentError } from '../../vmcore/errors.js';
 import { gate, pattern, spit } from './fixtures.js';
-
-const PS = 512;
+import { PS } from '../helpers/small.js';
 
 async function setup(options: ConstructorParameters<typeof MemoryFileSystem>[0] = {}): Promise<MemoryFileSystem> {
   return new MemoryFileSystem({ directories: ['/d'], ...options });

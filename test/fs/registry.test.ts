@@ -4,8 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRegistry, FileSystemError, MemoryFileSystem, NodeFileSystem, type FileLease, type FileSystem } from '../../fs/index.js';
 import { InvalidArgumentError } from '../../vmcore/errors.js';
 import { kinds, pattern, slurp, spit, type Fixture } from './fixtures.js';
-
-const PS = 512;
+import { PS } from '../helpers/small.js';
 
 /** Wraps a FileSystem, counting opens. */
 function countingOpens(fs: FileSystem): { fs: FileSystem; opens: () => number } {

@@ -1,3 +1,5 @@
+// The tests' pagers, one set for every suite: recording, scripted, flaky, microtask-async and lazy. The fuzzer's
+// pager (test/fuzz/pagers.ts) adds what only the fuzzer needs; the conformance kit's broken pagers are its own.
 import { Pager, ResultCode, type Access, type PagerAnswer } from '../../vmcore/index.js';
 
 /** Records every call; keeps paged-out pages in a Map, so it supports page-out. Optionally asynchronous. */
@@ -119,6 +121,64 @@ export class ScriptedPager extends Pager {
     };
     if (!this.hold) return now();
     return new Promise<void>((resolve) => this.held.push(resolve)).then(now);
+  }
+}
+
+/** A recording pager that fails on cue, from a seeded stream: DeviceFull and throws on page-out, throws on page-in. */
+export class FlakyPager extends RecordingPager {
+  private x: number;
+  constructor(seed: number, async: boolean) {
+    super({ async });
+    this.x = seed || 1;
+  }
+  private roll(): number {
+    this.x ^= this.x << 13;
+    this.x ^= this.x >>> 17;
+    this.x ^= this.x << 5;
+    return (this.x >>> 0) % 100;
+  }
+  override pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer {
+    if (this.roll() < 5) throw new Error('flaky page-in');
+    return super.pageIn(page, frame, access);
+  }
+  override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
+    const r = this.roll();
+    if (r < 10) return ResultCode.DeviceFull;
+    if (r < 15) throw new Error('flaky page-out');
+    return super.pageOut(page, frame, dirty);
+  }
+}
+
+/**
+ * Answers from a microtask (an `async pageIn` that does no real I/O). After `limit` page-ins it starts
+ * answering PagerDestroyed, so a livelock ends in a failed test instead of a frozen process.
+ */
+export class MicrotaskPager extends Pager {
+  readonly store = new Map<number, Uint8Array>();
+  pageIns = 0;
+  constructor(private readonly limit = 10_000) {
+    super();
+  }
+  override async pageIn(page: number, frame: Uint8Array, _access: Access): Promise<ResultCode> {
+    await null;
+    if (++this.pageIns > this.limit) return ResultCode.PagerDestroyed;
+    const saved = this.store.get(page);
+    if (saved) frame.set(saved);
+    else frame.fill(0);
+    return ResultCode.Success;
+  }
+  override async pageOut(page: number, frame: Uint8Array): Promise<ResultCode> {
+    const copy = frame.slice();
+    await null;
+    this.store.set(page, copy);
+    return ResultCode.Success;
+  }
+}
+
+/** Answers Success without touching the frame: whatever the frame held is what the object sees. */
+export class LazyPager extends Pager {
+  override pageIn(_page: number, _frame: Uint8Array, _access: Access): PagerAnswer {
+    return ResultCode.Success;
   }
 }
 

@@ -4,8 +4,9 @@ import { FileSystemError, MemoryFileSystem, NodeFileSystem, type FileHandle, typ
 import { DefaultPager, SwapSpace } from '../../pagers/default-pager/index.js';
 import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode, type Access } from '../../vmcore/index.js';
 import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
+import { smallModel } from '../helpers/small.js';
 
-const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 };
+const cfg = smallModel;
 const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 const params = { seed: MODEL_SEED } as const;
 

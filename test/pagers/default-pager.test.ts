@@ -29,8 +29,8 @@ import {
   type Vm,
 } from '../../vmcore/index.js';
 import { pattern } from '../helpers/pagers.js';
-
-const PS = 512;
+import { failureOf } from '../helpers/failure.js';
+import { PS } from '../helpers/small.js';
 
 /** Everything a test opened, closed afterwards even when it fails. */
 const vms: Vm[] = [];
@@ -71,15 +71,6 @@ async function expectPages(obj: MemoryObject, first: number, count: number, seed
     const got = await obj.read(p * obj.pageSize, obj.pageSize);
     expect(Buffer.from(got).equals(pattern(obj.pageSize, p * 7919 + seed)), `page ${p}`).toBe(true);
   }
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('DefaultPager over real swap files', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as nodefs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accessor, FileSystemError, MemoryFileSystem, NodeFileSystem } from '../../fs/index.js';
 import { FilePager, mapFile, MappedFileTruncatedError, ReadOnlyMappingError } from '../../pagers/file-pager/index.js';
 import { TOKENS } from '../../vmcore/index.js';
@@ -9,6 +9,7 @@ import { createVm, InvalidArgumentError, OutOfRangeError, PagerFailedError, Page
 import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 import { pattern } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
+import { smallVm } from '../helpers/small.js';
 
 const tmp = tempFiles('spinvm-filepager-');
 const { file } = tmp;
@@ -175,7 +176,7 @@ describe('FilePager bad input: typed errors naming the path, nothing lost', () =
     const h = await mem.open('/disk.img', { create: true, writable: true });
     await h.write(new Uint8Array(4 * 512), 0);
     await h.close();
-    const vm = createVm({ pageSize: 512, frames: 4 });
+    const vm = smallVm({ frames: 4 });
     vm.container.bind(TOKENS.FileSystem).toConstantValue(mem);
     const m = await mapFile(vm, '/disk.img', { writable: true });
     await m.write(0, new Uint8Array(2048).fill(6));

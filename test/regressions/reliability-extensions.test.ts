@@ -5,7 +5,8 @@
 // are counted through a subclass that node:async_hooks is mocked to hand out.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExtensionError, extensionsOf, type ExtensionContext, type ExtensionModule } from '../../extensions/index.js';
-import { createVm, type Vm } from '../../vmcore/index.js';
+import type { Vm } from '../../vmcore/index.js';
+import { smallVm } from '../helpers/small.js';
 
 const als = vi.hoisted(() => ({ created: 0, enabled: new Set<object>() }));
 
@@ -36,7 +37,7 @@ vi.mock('node:async_hooks', async (importOriginal) => {
 
 const vms: Vm[] = [];
 function vm(): Vm {
-  const made = createVm({ pageSize: 512, frames: 2 });
+  const made = smallVm({ frames: 2 });
   vms.push(made);
   return made;
 }
@@ -50,7 +51,7 @@ function ext(name: string, activate: (c: ExtensionContext) => void | Promise<voi
 
 /** One instance's life: an extension loaded and unloaded, then the instance destroyed. */
 async function oneInstance(i: number): Promise<void> {
-  const v = createVm({ pageSize: 512, frames: 2 });
+  const v = smallVm({ frames: 2 });
   await extensionsOf(v).load(ext(`leak-${i}`, () => {}));
   await extensionsOf(v).unload(`leak-${i}`);
   await extensionsOf(v).load(ext(`kept-${i}`, () => {}));

@@ -2,7 +2,7 @@
 import * as nodefs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Accessor, MemoryFileSystem, type FileHandle } from '../../fs/index.js';
 import { mapFile, MappedFileTruncatedError, useFilePager } from '../../pagers/file-pager/index.js';
 import { TOKENS } from '../../vmcore/index.js';

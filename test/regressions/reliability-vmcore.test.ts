@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   createAddressSpace,
-  createVm,
   DestroyedError,
   InvalidArgumentError,
   OutOfMemoryError,
@@ -10,38 +9,10 @@ import {
   ResultCode,
   SpinVmError,
   TOKENS,
-  type Access,
 } from '../../vmcore/index.js';
 import { filled, setup } from '../address-space/helpers.js';
-import { RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
-
-const PS = 512;
-
-/**
- * Answers from a microtask (an `async pageIn` that does no real I/O). After `limit` page-ins it starts
- * answering PagerDestroyed, so a livelock ends in a failed test instead of a frozen process.
- */
-class MicrotaskPager extends Pager {
-  readonly store = new Map<number, Uint8Array>();
-  pageIns = 0;
-  constructor(private readonly limit = 10_000) {
-    super();
-  }
-  override async pageIn(page: number, frame: Uint8Array, _access: Access): Promise<ResultCode> {
-    await null;
-    if (++this.pageIns > this.limit) return ResultCode.PagerDestroyed;
-    const saved = this.store.get(page);
-    if (saved) frame.set(saved);
-    else frame.fill(0);
-    return ResultCode.Success;
-  }
-  override async pageOut(page: number, frame: Uint8Array): Promise<ResultCode> {
-    const copy = frame.slice();
-    await null;
-    this.store.set(page, copy);
-    return ResultCode.Success;
-  }
-}
+import { MicrotaskPager, RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
+import { PS, smallVm } from '../helpers/small.js';
 
 /** Detaches `bytes`' buffer, as a transfer to a worker would. */
 function detach(bytes: Uint8Array): void {
@@ -81,7 +52,7 @@ describe('item 2: vm.destroy() reports a shared file mapping whose write-back fa
 describe('item 6: address-space accesses make progress with more of them than frames', () => {
   for (const kind of ['setImmediate', 'microtask'] as const) {
     it(`two readers over one frame with a ${kind} pager both finish`, async () => {
-      const vm = createVm({ pageSize: PS, frames: 1 });
+      const vm = smallVm({ frames: 1 });
       const pager = kind === 'microtask' ? new MicrotaskPager() : new RecordingPager({ async: true });
       const obj = vm.createMemoryObject({ size: 4 * PS, pager });
       for (let p = 0; p < 4; p++) await obj.write(p * PS, filled(PS, p + 1));
@@ -98,7 +69,7 @@ describe('item 6: address-space accesses make progress with more of them than fr
   }
 
   it('private copies over one frame with a microtask pager all land', async () => {
-    const vm2 = createVm({ pageSize: PS, frames: 2 });
+    const vm2 = smallVm({ frames: 2 });
     vm2.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new MicrotaskPager()).inTransientScope();
     const obj = vm2.createMemoryObject({ size: 4 * PS, pager: new MicrotaskPager() });
     for (let p = 0; p < 4; p++) await obj.write(p * PS, filled(PS, p + 1));
@@ -113,7 +84,7 @@ describe('item 6: address-space accesses make progress with more of them than fr
 
 describe('item 7: a source buffer detached during the fault', () => {
   it('memory object write: a typed error, and the pin is released', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const pager = new ScriptedPager();
     const obj = vm.createMemoryObject({ size: 4 * PS, pager });
     const err = await detachedMidFault(pager, filled(100, 9), (src) => obj.write(10, src));
@@ -126,7 +97,7 @@ describe('item 7: a source buffer detached during the fault', () => {
   });
 
   it('address-space write: a typed error, and later faults still run', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const pager = new ScriptedPager();
     const obj = vm.createMemoryObject({ size: 4 * PS, pager });
     const space = createAddressSpace(vm);
@@ -139,7 +110,7 @@ describe('item 7: a source buffer detached during the fault', () => {
   });
 
   it('a buffer detached before the call is refused up front', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const obj = vm.createMemoryObject({ size: PS, pager: new RecordingPager() });
     const src = filled(10, 1);
     detach(src);
@@ -150,7 +121,7 @@ describe('item 7: a source buffer detached during the fault', () => {
 
 describe("item 9: one object's destruction never fails another object's fault", () => {
   it('B reads although A was destroyed during the page-out that B started and its pager rejected', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const a = new ScriptedPager();
     const objA = vm.createMemoryObject({ size: PS, pager: a, name: 'A' });
     await objA.write(0, filled(4, 1));
@@ -170,7 +141,7 @@ describe("item 9: one object's destruction never fails another object's fault", 
 
 describe('item 11: pins are not limited to 65,535 waiters', () => {
   it('70,000 concurrent reads of one absent page cause one page-in and all succeed', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1 });
+    const vm = smallVm({ frames: 1 });
     const pager = new RecordingPager({ async: true });
     const obj = vm.createMemoryObject({ size: PS, pager });
     const reads: Array<Promise<Uint8Array>> = [];
@@ -186,7 +157,7 @@ describe('item 11: pins are not limited to 65,535 waiters', () => {
 
 describe('item 12: a length that cannot be allocated is refused up front', () => {
   it('read and readSync of 2^40 bytes throw a typed error', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const obj = vm.createMemoryObject({ size: 2 ** 50 });
     await expect(obj.read(0, 2 ** 40)).rejects.toThrow(SpinVmError);
     expect(() => obj.readSync(0, 2 ** 40)).toThrow(SpinVmError);
@@ -201,7 +172,7 @@ describe('item 12: a length that cannot be allocated is refused up front', () =>
 
 describe('item 14: a second vm.destroy() waits for the first', () => {
   it('does not resolve while the first is still running', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     let finish!: () => void;
     vm.onShutdown(() => new Promise<void>((resolve) => (finish = resolve)));
     const first = vm.destroy();
@@ -217,14 +188,14 @@ describe('item 14: a second vm.destroy() waits for the first', () => {
   });
 
   it('a second call sees the first one fail no more than once', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     vm.onShutdown(() => Promise.reject(new Error('hook failed')));
     await expect(vm.destroy()).rejects.toThrow(/hook failed/);
     await expect(vm.destroy()).resolves.toBeUndefined();
   });
 
   it('objects are told they are destroyed after it', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const obj = vm.createMemoryObject({ size: PS });
     await vm.destroy();
     expect(() => obj.readSync(0, 1)).toThrow(DestroyedError);
@@ -234,7 +205,7 @@ describe('item 14: a second vm.destroy() waits for the first', () => {
 // Found by the fuzz test (test/fuzz) once the 14 items above were fixed.
 describe('found by the fuzz test', () => {
   it('a wait for a frame ends when a fault hands its pin over to pin(): OutOfMemoryError, not a hang', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const pager = new ScriptedPager();
     pager.inDefault = (_page, frame) => new Promise((resolve) => setImmediate(() => resolve((frame.fill(0), ResultCode.Success))));
     pager.outDefault = ResultCode.NotImplemented;
@@ -248,7 +219,7 @@ describe('found by the fuzz test', () => {
   }, 10_000);
 
   it("remap growing a moved piece of a private mapping reads the object, not another piece's copies", async () => {
-    const vm = createVm({ pageSize: PS, frames: 8 });
+    const vm = smallVm({ frames: 8 });
     const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
     await obj.write(0, filled(4 * PS, 7));
     const space = createAddressSpace(vm);
@@ -265,7 +236,7 @@ describe('found by the fuzz test', () => {
   });
 
   it('trap never answers ready while a page of the range is gone: it fails with a typed error instead', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
     await obj.pin(3);
     const space = createAddressSpace(vm);
@@ -283,7 +254,7 @@ describe('found by the fuzz test', () => {
   });
 
   it("an address space's lock is its own: the object's unpin cannot take it away", async () => {
-    const vm = createVm({ pageSize: PS, frames: 4 });
+    const vm = smallVm({ frames: 4 });
     const obj = vm.createMemoryObject({ size: 4 * PS, pager: new RecordingPager() });
     const space = createAddressSpace(vm);
     const a = await space.map({ object: obj, length: 4 * PS, prot: 'read', share: 'shared' });

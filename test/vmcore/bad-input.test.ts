@@ -16,6 +16,7 @@ import {
   type VmOptions,
 } from '../../vmcore/index.js';
 import { RecordingPager, ScriptedPager, pattern } from '../helpers/pagers.js';
+import { PS, smallVm } from '../helpers/small.js';
 
 // ---- the bad values ----
 
@@ -93,7 +94,6 @@ function expectTyped(err: Error, Class: ErrorClass, argument: string): void {
 
 // ---- the victim: one instance, one object, some pages resident (dirty), some not, one pinned ----
 
-const PS = 512;
 /** Four pages, the last partial; pages 0 and 3 are resident and dirty, 1 and 2 are not, page 0 is pinned. */
 const SIZE = 4 * PS - 100;
 const LAST = 3 * PS;
@@ -106,7 +106,7 @@ interface Ctx {
 }
 
 async function setup(): Promise<Ctx> {
-  const vm = createVm({ pageSize: PS, frames: 8 });
+  const vm = smallVm({ frames: 8 });
   const obj = vm.createMemoryObject({ size: SIZE, name: 'victim' });
   await obj.write(0, pattern(PS, 1));
   await obj.write(LAST, pattern(SIZE - LAST, 4));
@@ -201,6 +201,12 @@ describe('createVm(options)', () => {
     const vm = createVm(options as VmOptions | undefined);
     expect(vm.stat().freeFrames).toBe(vm.frames);
   });
+
+  // Pins a bug found in review: a null page size or frame count was taken for the default.
+  it('null page size or frame count is an error, not the default', () => {
+    expect(() => createVm({ pageSize: null as unknown as number })).toThrow(InvalidArgumentError);
+    expect(() => createVm({ frames: null as unknown as number })).toThrow(InvalidArgumentError);
+  });
 });
 
 // ---- vm.createMemoryObject ----
@@ -272,6 +278,13 @@ describe('vm.createMemoryObject(options)', () => {
     expect(((err as PagerIoError).cause as Error).message).toBe('no backing store');
     const fine = ctx.vm.createMemoryObject({ size: PS, pager: new RecordingPager() });
     expect(fine.pager).toBeInstanceOf(RecordingPager);
+  });
+
+  // Pins a bug found in review: a failed createMemoryObject used up an object id.
+  it('a failed createMemoryObject uses no id', () => {
+    const vm = smallVm({ frames: 2 });
+    expect(() => vm.createMemoryObject({ size: PS, name: '' })).toThrow(InvalidArgumentError);
+    expect(vm.createMemoryObject({ size: PS }).name).toBe('object-0');
   });
 });
 

@@ -1,6 +1,7 @@
 // The two caches (SPIN's cache object): which frame holds each resident page of one memory object.
 import { describe, expect, it } from 'vitest';
-import { createVm, HashCache, PAGE_TABLE_MAX_PAGES, PageTableCache, TOKENS, type Cache, type CacheFactory } from '../../vmcore/index.js';
+import { HashCache, PAGE_TABLE_MAX_PAGES, PageTableCache, TOKENS, type Cache, type CacheFactory } from '../../vmcore/index.js';
+import { smallVm } from '../helpers/small.js';
 
 const CACHES: Array<[string, (pageCount: number) => Cache]> = [
   ['PageTableCache', (pageCount) => new PageTableCache(pageCount)],
@@ -97,7 +98,7 @@ describe('HashCache', () => {
 
 describe('the default cache factory', () => {
   it(`gives a page table to objects of up to ${PAGE_TABLE_MAX_PAGES} pages and a hash table to larger ones`, () => {
-    const factory = createVm({ pageSize: 512, frames: 2 }).container.get<CacheFactory>(TOKENS.CacheFactory);
+    const factory = smallVm({ frames: 2 }).container.get<CacheFactory>(TOKENS.CacheFactory);
     expect(PAGE_TABLE_MAX_PAGES).toBe(2 ** 20);
     expect(factory(1)).toBeInstanceOf(PageTableCache);
     expect(factory(PAGE_TABLE_MAX_PAGES)).toBeInstanceOf(PageTableCache);

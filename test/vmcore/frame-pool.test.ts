@@ -1,10 +1,10 @@
 // The frame pool (vmcore/frames/frame-pool.ts): the bytes of every frame, in a few large chunks.
 import { describe, expect, it } from 'vitest';
-import { createVm, InvalidArgumentError, Pager, ResultCode, type Access, type PagerAnswer } from '../../vmcore/index.js';
+import { InvalidArgumentError, ResultCode } from '../../vmcore/index.js';
+import { LazyPager, ScriptedPager } from '../helpers/pagers.js';
 import { FramePool, isPageSize } from '../../vmcore/frames/frame-pool.js';
 import { FrameState } from '../../vmcore/frames/frame-state.js';
-
-const PS = 512;
+import { PS, smallVm } from '../helpers/small.js';
 
 describe('FramePool', () => {
   it.each([511, 513, 1000, 256, 2 ** 31, 0, -512, 512.5, NaN, '512', undefined])('refuses page size %s', (pageSize) => {
@@ -70,21 +70,28 @@ describe('FramePool', () => {
   });
 });
 
-/** Answers Success without touching the frame: whatever the frame held is what the object sees. */
-class LazyPager extends Pager {
-  override pageIn(_page: number, _frame: Uint8Array, _access: Access): PagerAnswer {
-    return ResultCode.Success;
-  }
-}
-
 describe('frames passed between objects', () => {
   it('a frame that held another object\'s page is zeroed before its next owner\'s pager sees it', async () => {
-    const vm = createVm({ pageSize: PS, frames: 1, policy: 'fifo' });
+    const vm = smallVm({ frames: 1, policy: 'fifo' });
     const first = vm.createMemoryObject({ size: PS });
     await first.write(0, new Uint8Array(PS).fill(0xab));
     await first.destroy(); // its frame goes back to the free list as it is
     const second = vm.createMemoryObject({ size: PS, pager: new LazyPager() });
     const seen = await second.read(0, PS);
     expect(seen.every((b) => b === 0)).toBe(true);
+  });
+
+  it('a frame given to a different object is zeroed first', async () => {
+    const vm = smallVm({ frames: 1 });
+    const a = vm.createMemoryObject({ size: PS });
+    await a.write(0, new Uint8Array(PS).fill(0xaa));
+    await a.destroy();
+    // A pager that answers Success without filling the frame: it must still see no byte of a's.
+    const lazy = new ScriptedPager();
+    lazy.inDefault = ResultCode.Success;
+    lazy.store.clear();
+    lazy.inDefault = (_page, _frame) => ResultCode.Success;
+    const b = vm.createMemoryObject({ size: PS, pager: lazy });
+    expect((await b.read(0, PS)).every((x) => x === 0)).toBe(true);
   });
 });

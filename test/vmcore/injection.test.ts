@@ -19,8 +19,7 @@ import {
 import { FramePool } from '../../vmcore/frames/frame-pool.js';
 import { PageQueue } from '../../vmcore/page-queue/page-queue.js';
 import { RecordingPager, pattern } from '../helpers/pagers.js';
-
-const PS = 512;
+import { PS, smallVm } from '../helpers/small.js';
 
 /** Every SurvivingPager constructed, in order (reset by each test that counts). */
 let made: SurvivingPager[] = [];
@@ -92,7 +91,7 @@ describe('TOKENS resolve from vm.container', () => {
   });
 
   it('the frame pool and the page queue are singletons, wired to each other and to the policy', async () => {
-    const vm = createVm({ pageSize: PS, frames: 5 });
+    const vm = smallVm({ frames: 5 });
     const pool = vm.container.get<FramePool>(TOKENS.FramePool);
     expect(pool).toBeInstanceOf(FramePool);
     expect(vm.container.get(TOKENS.FramePool)).toBe(pool);
@@ -111,7 +110,7 @@ describe('TOKENS resolve from vm.container', () => {
   });
 
   it.each(Object.keys(BUILTIN_POLICIES))('policy %s by name: resolved as a singleton and used by the instance', (name) => {
-    const vm = createVm({ pageSize: PS, frames: 4, policy: name });
+    const vm = smallVm({ frames: 4, policy: name });
     const policy = vm.container.get<ReplacementPolicy>(TOKENS.ReplacementPolicy);
     expect(policy.name).toBe(name);
     expect(vm.container.get(TOKENS.ReplacementPolicy)).toBe(policy);
@@ -129,7 +128,7 @@ describe('TOKENS resolve from vm.container', () => {
       }
     }
     let calls = 0;
-    const vm = createVm({ pageSize: PS, frames: 2, policy: () => (calls++, new MinePolicy()) });
+    const vm = smallVm({ frames: 2, policy: () => (calls++, new MinePolicy()) });
     const policy = vm.container.get<MinePolicy>(TOKENS.ReplacementPolicy);
     expect(policy).toBeInstanceOf(MinePolicy);
     expect(calls).toBe(1);
@@ -141,7 +140,7 @@ describe('TOKENS resolve from vm.container', () => {
   });
 
   it('the cache factory makes a fresh cache each time: a page table up to 2^20 pages, a hash table beyond', () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const factory = vm.container.get<CacheFactory>(TOKENS.CacheFactory);
     expect(typeof factory).toBe('function');
     const a = factory(3);
@@ -158,7 +157,7 @@ describe('TOKENS resolve from vm.container', () => {
   });
 
   it('the default pager is transient: a fresh BogoPager per resolution', () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const a = vm.container.get<Pager>(TOKENS.DefaultPager);
     const b = vm.container.get<Pager>(TOKENS.DefaultPager);
     expect(a).toBeInstanceOf(BogoPager);
@@ -167,18 +166,29 @@ describe('TOKENS resolve from vm.container', () => {
   });
 
   it('two instances have their own containers and parts', () => {
-    const one = createVm({ pageSize: PS, frames: 2 });
-    const two = createVm({ pageSize: PS, frames: 2 });
+    const one = smallVm({ frames: 2 });
+    const two = smallVm({ frames: 2 });
     expect(one.container).not.toBe(two.container);
     for (const token of [TOKENS.FramePool, TOKENS.PageQueue, TOKENS.ReplacementPolicy, TOKENS.Vm]) {
       expect(one.container.get(token)).not.toBe(two.container.get(token));
     }
   });
+
+  // Added in review with named pagers: a name resolves through the container; an unknown one is a typed error.
+  it('named pagers resolve from the container; an unknown name is a typed error', async () => {
+    const vm = smallVm({ frames: 2 });
+    vm.container.bind(TOKENS.Pager).to(RecordingPager).inTransientScope().whenNamed('recording');
+    const a = vm.createMemoryObject({ size: PS, pager: 'recording' });
+    const b = vm.createMemoryObject({ size: PS, pager: 'recording' });
+    expect(a.pager).toBeInstanceOf(RecordingPager);
+    expect(a.pager).not.toBe(b.pager);
+    expect(() => vm.createMemoryObject({ size: PS, pager: 'nope' })).toThrow(/the name of a registered pager/);
+  });
 });
 
 describe('the default pager', () => {
   it('is the BogoPager out of the box: zero-filled pages, dirty pages stay resident', async () => {
-    const vm = createVm({ pageSize: PS, frames: 3 });
+    const vm = smallVm({ frames: 3 });
     const obj = vm.createMemoryObject({ size: 4 * PS });
     expect(obj.pager).toBeInstanceOf(BogoPager);
     expect(obj.pager.refillsCleanPages).toBe(true);
@@ -193,7 +203,7 @@ describe('the default pager', () => {
   });
 
   it('each createMemoryObject without a pager gets a fresh pager instance', () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const objects = Array.from({ length: 5 }, (_, i) => vm.createMemoryObject({ size: (i + 1) * PS }));
     const pagers = new Set(objects.map((o) => o.pager));
     expect(pagers.size).toBe(5);
@@ -215,7 +225,7 @@ const MATRIX = REBINDERS.flatMap(([how, rebind]) => PAGER_CLASSES.map(([what, X]
 describe('rebinding the default pager at runtime', () => {
   it.each(MATRIX)('%s with %s: later objects use X, earlier ones keep the bogopager and keep working', async (_how, _what, rebind, X) => {
     made = [];
-    const vm = createVm({ pageSize: PS, frames: 4, policy: 'fifo' });
+    const vm = smallVm({ frames: 4, policy: 'fifo' });
     const early = vm.createMemoryObject({ size: 2 * PS, name: 'early' });
     await early.write(0, pattern(PS, 100));
 
@@ -274,7 +284,7 @@ describe('rebinding the default pager at runtime', () => {
   });
 
   it('the last rebinding wins, and the bogopager can be bound back', () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     vm.setDefaultPager(SurvivingPager);
     vm.container.rebind<Pager>(TOKENS.DefaultPager).to(InjectableSurvivingPager).inTransientScope();
     expect(vm.createMemoryObject({ size: PS }).pager).toBeInstanceOf(InjectableSurvivingPager);
@@ -287,22 +297,22 @@ describe('rebinding the default pager at runtime', () => {
   });
 
   it('rebinding in one instance does not touch another', () => {
-    const one = createVm({ pageSize: PS, frames: 2 });
-    const two = createVm({ pageSize: PS, frames: 2 });
+    const one = smallVm({ frames: 2 });
+    const two = smallVm({ frames: 2 });
     one.setDefaultPager(SurvivingPager);
     expect(one.createMemoryObject({ size: PS }).pager).toBeInstanceOf(SurvivingPager);
     expect(two.createMemoryObject({ size: PS }).pager).toBeInstanceOf(BogoPager);
   });
 
   it('an explicit pager still wins over the rebound default', () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     vm.setDefaultPager(SurvivingPager);
     const mine = new RecordingPager();
     expect(vm.createMemoryObject({ size: PS, pager: mine }).pager).toBe(mine);
   });
 
   it('a default pager bound to something that is not a Pager is refused, and nothing changes', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2 });
+    const vm = smallVm({ frames: 2 });
     const keep = vm.createMemoryObject({ size: PS, name: 'keep' });
     await keep.write(0, pattern(PS, 1));
     vm.container.rebind(TOKENS.DefaultPager).toConstantValue({ pageIn: () => 0, pageOut: () => 0 });
@@ -319,11 +329,20 @@ describe('rebinding the default pager at runtime', () => {
     expect(vm.memoryObjects()).toEqual([keep]);
     expect(vm.createMemoryObject({ size: PS, pager: new RecordingPager() }).pager).toBeInstanceOf(RecordingPager);
   });
+
+  // Pins a bug found in review: a default pager bound in the container was not checked like a given one.
+  it('a default pager bound as a constant cannot serve two objects', () => {
+    const vm = smallVm({ frames: 2 });
+    vm.container.rebind(TOKENS.DefaultPager).toConstantValue(new RecordingPager());
+    vm.createMemoryObject({ size: PS });
+    expect(() => vm.createMemoryObject({ size: PS })).toThrow(/not already serving another memory object/);
+    expect(vm.stat().objects).toBe(1);
+  });
 });
 
 describe('rebinding TOKENS.CacheFactory', () => {
   it('a custom counting cache is used by objects created afterwards, one fresh cache each', async () => {
-    const vm = createVm({ pageSize: PS, frames: 2, policy: 'fifo' });
+    const vm = smallVm({ frames: 2, policy: 'fifo' });
     const early = vm.createMemoryObject({ size: 2 * PS, pager: new RecordingPager() });
     const caches: Array<{ pageCount: number; cache: CountingCache }> = [];
     vm.container.rebind<CacheFactory>(TOKENS.CacheFactory).toConstantValue((pageCount) => {

@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FifoPolicy, type ReplacementPolicy } from '../../vmcore/index.js';
 import { FramePool } from '../../vmcore/frames/frame-pool.js';
 import { PageQueue, type FrameOwner } from '../../vmcore/page-queue/page-queue.js';
-
-const PS = 512;
+import { PS } from '../helpers/small.js';
 
 /** FIFO that writes down what the queue tells it. */
 class RecordingPolicy extends FifoPolicy {

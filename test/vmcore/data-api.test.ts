@@ -1,37 +1,47 @@
+// The memory object's data API (vmcore/memory-object/): typed accessors on resident pages, and reads and
+// writes checked against the reference model under every kind of pager.
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
-import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode, type Access, type PagerAnswer } from '../../vmcore/index.js';
+import { describe, expect, it } from 'vitest';
+import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
 import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
-import { RecordingPager } from '../helpers/pagers.js';
+import { FlakyPager, RecordingPager } from '../helpers/pagers.js';
+import { PS, smallModel, smallVm } from '../helpers/small.js';
 
-const cfg: ModelConfig = { pageSize: 512, frames: 3, objects: 3, objectSize: 512 * 6 + 100 };
+const cfg = smallModel;
 const ops = fc.array(dataApiOps(cfg), { minLength: 20, maxLength: 60 }).filter(disjointBatches);
 const params = { seed: MODEL_SEED, numRuns: 250 } as const;
 
-/** A recording pager that fails on cue, from a seeded stream: DeviceFull and throws on page-out, throws on page-in. */
-class FlakyPager extends RecordingPager {
-  private x: number;
-  constructor(seed: number, async: boolean) {
-    super({ async });
-    this.x = seed || 1;
-  }
-  private roll(): number {
-    this.x ^= this.x << 13;
-    this.x ^= this.x >>> 17;
-    this.x ^= this.x << 5;
-    return (this.x >>> 0) % 100;
-  }
-  override pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer {
-    if (this.roll() < 5) throw new Error('flaky page-in');
-    return super.pageIn(page, frame, access);
-  }
-  override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
-    const r = this.roll();
-    if (r < 10) return ResultCode.DeviceFull;
-    if (r < 15) throw new Error('flaky page-out');
-    return super.pageOut(page, frame, dirty);
-  }
-}
+describe('typed accessors on resident memory', () => {
+  it('read and write little-endian integers within and across pages, without promises', async () => {
+    const vm = smallVm({ frames: 4 });
+    const obj = vm.createMemoryObject({ size: 2 * PS });
+    await obj.request(0, 'write');
+    await obj.request(1, 'write');
+    obj.setUint(10, 4, 0xdeadbeef);
+    expect(obj.getUint(10, 4)).toBe(0xdeadbeef);
+    expect([...obj.readSync(10, 4)]).toEqual([0xef, 0xbe, 0xad, 0xde]);
+    obj.setUint(PS - 2, 4, 0x01020304); // straddles the page boundary
+    expect(obj.getUint(PS - 2, 4)).toBe(0x01020304);
+    obj.setUint(100, 2, 0xbeef);
+    expect(obj.getUint(100, 2)).toBe(0xbeef);
+    expect(obj.getUint(101, 1)).toBe(0xbe);
+    obj.setBigUint64(PS - 4, 0x1122334455667788n);
+    expect(obj.getBigUint64(PS - 4)).toBe(0x1122334455667788n);
+    expect(obj.stat().dirtyPages).toBe(2);
+  });
+
+  it('refuse absent pages before touching a byte', async () => {
+    const vm = smallVm({ frames: 4 });
+    const obj = vm.createMemoryObject({ size: 2 * PS });
+    await obj.request(0, 'write');
+    expect(() => obj.setUint(PS - 2, 4, 1)).toThrow(/page 1 is not resident/);
+    expect(() => obj.setBigUint64(PS - 4, 1n)).toThrow(/not resident/);
+    expect(obj.getUint(PS - 4, 4)).toBe(0);
+    expect(() => obj.getUint(PS, 1)).toThrow(/page 1 is not resident/);
+    expect(() => obj.setUint(0, 4, 2 ** 32)).toThrow(/value must be an integer/);
+    expect(() => obj.setUint(0, 3 as 4, 1)).toThrow(/size must be 1, 2 or 4/);
+  });
+});
 
 describe('randomized reads and writes against a reference model (seed printed on failure)', () => {
   it('a synchronous page-out pager: every read matches the model (thousands of operations over 3 frames)', async () => {
