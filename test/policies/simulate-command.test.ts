@@ -97,7 +97,7 @@ describe('spinvm simulate', () => {
     for (const name of [...POLICY_NAMES, 'min']) expect(svg).toContain(`data-policy="${name}"`);
     expect(svg).toContain('MIN (Belady)');
     expect(svg).toContain('miss ratio');
-    expect(out).toContain(`plot: ${svgPath} (7 lines, frames 1..6)`);
+    expect(out).toContain(`plot: ${svgPath} (${POLICY_NAMES.length + 1} lines, frames 1..6)`);
   });
 
   it('runs a single policy and honours --plot-frames', async () => {
@@ -182,8 +182,9 @@ describe('spinvm simulate', () => {
     expect(quiet.err).toBe('');
     const asked = await runCaptured(['--frames', '3', '--plot', svgPath, '--progress', tracePath]);
     expect(asked.code).toBe(0);
-    // 7 series at frames 1..3 (the chart follows --frames); the table's 3 frames are among them and run once.
-    expect(asked.err).toMatch(/^spinvm simulate: 100% \(21\/21 runs, [0-9.]+ s\) done\n$/);
+    // A series per policy and MIN at frames 1..3 (the chart follows --frames); the table's 3 frames are among them and run once.
+    const runs = (POLICY_NAMES.length + 1) * 3;
+    expect(asked.err).toMatch(new RegExp(`^spinvm simulate: 100% \\(${runs}/${runs} runs, [0-9.]+ s\\) done\n$`));
     expect(asked.out).toBe(quiet.out);
     // On a terminal a short run prints nothing (the line shows after 300 ms and is cleared at the end).
     expect((await runCaptured(['--frames', '3', tracePath], true)).err).toBe('');
