@@ -74,38 +74,41 @@ describe('s3-adaptive: the ghosts and the target', () => {
   // no entry is lost to another in its slot.
   const frames = 20;
 
-  it('sends a page the S ghost remembers straight to M, and a recent one grows the target by a step', () => {
+  it('sends a page the S ghost remembers straight to M, but grows the target only once M has given up a page', () => {
     const p = filled(frames);
     expect(p.smallQueueTarget).toBe(2);
     expect(p.victim(all)).toBe(0);
     p.remove(0);
     expect(p.remembers(100)).toBe('small');
-    p.insert(0, 100); // reclaimed 0 S-reclaims ago, within the target of 2: S would have kept it
+    p.insert(0, 100); // reclaimed 0 S-reclaims ago: S would have kept it, but the pool is still filling
     expect(p.queueOf(0)).toBe('main');
     expect(p.remembers(100)).toBe(null); // a page comes back once
-    expect(p.smallQueueTarget).toBe(5); // 2 + 3
+    expect(p.smallQueueTarget).toBe(2);
   });
 
-  it('starts a page the M ghost remembers in S again, and a recent one shrinks the target', () => {
+  it('shrinks the target for a recent return from the M ghost (to S), grows it for one from the S ghost (to M)', () => {
     const p = filled(frames);
-    // Grow the target first: 100 back from S at once → 5.
-    expect(p.victim(all)).toBe(0);
-    p.remove(0);
-    p.insert(0, 100);
-    expect(p.smallQueueTarget).toBe(5);
-    expect([p.queueOf(0), p.queueOf(1)]).toEqual(['main', 'small']);
-    // S holds 19 ≥ 5: reclaims come from S. Use every S page so that S's hand moves them all to M; M's hand
-    // then passes 0 .. 9 (less than half a turn ahead of it when they came: a grace pass each) and takes 10.
-    for (let f = 1; f < frames; f++) p.access(f);
-    const v = p.victim(all);
-    expect(v).toBe(10);
-    expect(p.queueOf(v)).toBe('main');
-    p.remove(v);
+    // Every page used (twice: the first use of the page issued last is the fault's own): S's hand moves them
+    // all to M; M's hand then passes 0 .. 9 (less than half a turn ahead of it when they came: a grace pass
+    // each) and takes 10.
+    for (let f = 0; f < frames; f++) {
+      p.access(f);
+      p.access(f);
+    }
+    expect(p.victim(all)).toBe(10);
+    expect(p.queueOf(10)).toBe('main');
+    p.remove(10);
     expect(p.remembers(110)).toBe('main');
-    p.insert(v, 110); // reclaimed 0 M-reclaims ago: M would have kept it
-    expect(p.remembers(110)).toBe(null);
-    expect(p.queueOf(v)).toBe('small');
-    expect(p.smallQueueTarget).toBe(2); // 5 - 3
+    p.insert(10, 110); // reclaimed 0 M-reclaims ago: M would have kept it
+    expect(p.queueOf(10)).toBe('small');
+    expect(p.smallQueueTarget).toBe(1); // 2 - 3, at least 1
+    // S holds 1 ≥ 1: its hand (back at 0) passes the M frames and takes 10, unused.
+    expect(p.victim(all)).toBe(10);
+    p.remove(10);
+    expect(p.remembers(110)).toBe('small');
+    p.insert(10, 110); // 0 S-reclaims ago, and M has given up a page: S would have kept it
+    expect(p.queueOf(10)).toBe('main');
+    expect(p.smallQueueTarget).toBe(4); // 1 + 3
   });
 
   it('teaches the ghost only the victim it chose, and only when that frame is removed', () => {
@@ -116,6 +119,25 @@ describe('s3-adaptive: the ghosts and the target', () => {
     expect(p.remembers(100)).toBe(null);
     p.remove(0);
     expect(p.remembers(100)).toBe('small');
+  });
+});
+
+describe('s3-adaptive: the reference that faulted a page in', () => {
+  it('does not count the first use of the frame issued last, before another is issued', () => {
+    const p = filled(4); // frame 3 issued last
+    p.access(3); // in a VM: the read that faulted the page in, on the hit path after request()
+    expect(p.hits(3)).toBe(0);
+    p.access(3);
+    expect(p.hits(3)).toBe(1);
+    p.access(2);
+    expect(p.hits(2)).toBe(1);
+    const v = replace(p, 200); // frame 0 now holds the page issued last
+    expect(v).toBe(0);
+    p.access(3);
+    expect(p.hits(3)).toBe(2);
+    p.access(0);
+    p.access(0);
+    expect(p.hits(0)).toBe(1);
   });
 });
 
