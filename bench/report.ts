@@ -104,8 +104,8 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
   {
     const spin = rows.filter((r) => r.role === 'spinvm' && r.available && r.metadataBytesPerFrame !== undefined);
     const byPolicy = new Map<string, number>();
-    for (const r of spin) byPolicy.set(String(r.extra?.policy ?? 'second-chance'), r.metadataBytesPerFrame!);
-    const def = byPolicy.get('second-chance') ?? spin[0]?.metadataBytesPerFrame ?? null;
+    for (const r of spin) byPolicy.set(String(r.extra?.policy ?? 's3-adaptive'), r.metadataBytesPerFrame!);
+    const def = byPolicy.get('s3-adaptive') ?? spin[0]?.metadataBytesPerFrame ?? null;
     push('metadata-per-frame', 'metadata: at most 32 bytes per frame (default policy)', def, def !== null && def <= 32,
       `${def ?? 'n/a'} B/frame; by policy: ${[...byPolicy].map(([p, b]) => `${p} ${b}`).join(', ')}`);
     // Judged on the fresh-process probes when they ran; otherwise on every spinvm row's in-process reading.

@@ -9,7 +9,7 @@ import { pageSequence, XorShift128 } from '../rng.js';
 import { u32 } from './scan.js';
 
 /** The policies compared on the skewed cases; the first is spinvm's default and the case's primary row. */
-export const POLICIES = ['second-chance', 'lru', 'clock', 'sieve', 's3-fifo', 'fifo'] as const;
+export const POLICIES = ['s3-adaptive', 'second-chance', 'lru', 'clock', 'sieve', 's3-fifo', 'fifo'] as const;
 
 /**
  * Workload 4, random page reads over the scan's file (four times the pool): pages drawn from zipf

@@ -38,6 +38,58 @@ export const TRACE_CLASSES = {
       for (let k = 0; k < g.pool * 2 && i < g.length; k++, i++) g.push(cold++);
     }
   },
+  /** Uniform over twice the pool (the independent reference model without skew): no online policy beats about half hits. */
+  uniform: (g: Generator) => {
+    const span = g.pool * 2;
+    for (let i = 0; i < g.length; i++) g.push(g.rng.below(span));
+  },
+  /**
+   * Pure demand paging of a program streaming through an array three times the pool, again and again, each
+   * page of it referenced 1 to 4 times in a row, every other reference to its working set (code, stack,
+   * tables: half the pool, uniform). Nothing of the array is reused before it is evicted; the working set
+   * is lost by a policy that lets the stream push it out.
+   */
+  sequential: (g: Generator) => {
+    const span = g.pool * 3;
+    const hot = Math.max(1, Math.floor(g.pool / 2));
+    let page = -1;
+    let left = 0;
+    for (let i = 0; i < g.length; i++) {
+      if (i % 2 === 1) {
+        g.push(span + g.rng.below(hot));
+        continue;
+      }
+      if (left === 0) {
+        page = (page + 1) % span;
+        left = 1 + g.rng.below(4);
+      }
+      left--;
+      g.push(page);
+    }
+  },
+  /**
+   * The LRU stack model (Mattson et al. 1970; Spirn 1977), temporal locality with no lasting popularity:
+   * each reference re-uses the page at a stack depth drawn by zipf 1 over four times the pool (so three
+   * quarters or more fall within the pool), and one in ten is a page never seen before. The stack starts
+   * full of pages not yet referenced. LRU is the best online policy on it (Spirn 1977: for depth
+   * probabilities that fall with depth, evicting the deepest page is optimal), so it is the trace on which
+   * "never worse than LRU" cannot hold for any other policy.
+   */
+  recency: (g: Generator) => {
+    const depth = new Zipf(g.pool * 4, 1, g.rng);
+    const stack = new Int32Array(g.pool * 4);
+    for (let d = 0; d < stack.length; d++) stack[d] = d;
+    let fresh = stack.length;
+    for (let i = 0; i < g.length; i++) {
+      // Draw the depth first, so that the stream of random numbers does not depend on the outcome.
+      const d = depth.next();
+      const page = g.rng.float() < 0.1 ? fresh++ : stack[d]!;
+      // Move to the top: the pages above it shift down one; a new page pushes the bottom one out.
+      stack.copyWithin(1, 0, page === stack[d] ? d : stack.length - 1);
+      stack[0] = page;
+      g.push(page);
+    }
+  },
 } as const satisfies Record<string, (g: Generator) => void>;
 
 export type TraceClass = keyof typeof TRACE_CLASSES;

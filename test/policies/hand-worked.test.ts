@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClockPolicy } from '../../vmcore/page-queue/clock-policy.js';
 import { FifoPolicy } from '../../vmcore/page-queue/fifo-policy.js';
 import { LruPolicy } from '../../vmcore/page-queue/lru-policy.js';
+import { S3AdaptivePolicy } from '../../vmcore/page-queue/s3-adaptive-policy.js';
 import { S3FifoPolicy } from '../../vmcore/page-queue/s3fifo-policy.js';
 import { SecondChancePolicy } from '../../vmcore/page-queue/second-chance-policy.js';
 import { SievePolicy } from '../../vmcore/page-queue/sieve-policy.js';
@@ -11,8 +12,8 @@ import { faults, replay } from './helpers.js';
 const all = () => true;
 
 describe('registry', () => {
-  it('has the six built-in policies, each answering to its own name', () => {
-    expect(Object.keys(BUILTIN_POLICIES).sort()).toEqual(['clock', 'fifo', 'lru', 's3-fifo', 'second-chance', 'sieve']);
+  it('has the seven built-in policies, each answering to its own name', () => {
+    expect(Object.keys(BUILTIN_POLICIES).sort()).toEqual(['clock', 'fifo', 'lru', 's3-adaptive', 's3-fifo', 'second-chance', 'sieve']);
     for (const [name, make] of Object.entries(BUILTIN_POLICIES)) {
       const p = make();
       expect(p.name).toBe(name);
@@ -29,6 +30,8 @@ describe('registry', () => {
     // S and M lists (18) + freq (1) + key (8) = 27, plus the ghost (900 entries of 9 + 8 + 4 bytes, and a
     // 2048-slot Int32 table) spread over 1000 frames: 27 + 18.9 + 8.192 → 55.
     expect(sized(new S3FifoPolicy())).toBe(55);
+    // State and count bytes (2) + the key's 32-bit hash (4) + two ghosts of 500 16-bit slots (2) = 8.
+    expect(sized(new S3AdaptivePolicy())).toBe(8);
   });
 });
 

@@ -97,7 +97,7 @@ describe('spinvm simulate', () => {
     for (const name of [...POLICY_NAMES, 'min']) expect(svg).toContain(`data-policy="${name}"`);
     expect(svg).toContain('MIN (Belady)');
     expect(svg).toContain('miss ratio');
-    expect(out).toContain(`plot: ${svgPath} (7 lines, frames 1..6)`);
+    expect(out).toContain(`plot: ${svgPath} (${POLICY_NAMES.length + 1} lines, frames 1..6)`);
   });
 
   it('runs a single policy and honours --plot-frames', async () => {
@@ -182,8 +182,9 @@ describe('spinvm simulate', () => {
     expect(quiet.err).toBe('');
     const asked = await runCaptured(['--frames', '3', '--plot', svgPath, '--progress', tracePath]);
     expect(asked.code).toBe(0);
-    // 7 series at frames 1..3 (the chart follows --frames); the table's 3 frames are among them and run once.
-    expect(asked.err).toMatch(/^spinvm simulate: 100% \(21\/21 runs, [0-9.]+ s\) done\n$/);
+    // A series per policy and MIN at frames 1..3 (the chart follows --frames); the table's 3 frames are among them and run once.
+    const runs = (POLICY_NAMES.length + 1) * 3;
+    expect(asked.err).toMatch(new RegExp(`^spinvm simulate: 100% \\(${runs}/${runs} runs, [0-9.]+ s\\) done\n$`));
     expect(asked.out).toBe(quiet.out);
     // On a terminal a short run prints nothing (the line shows after 300 ms and is cleared at the end).
     expect((await runCaptured(['--frames', '3', tracePath], true)).err).toBe('');
@@ -326,6 +327,27 @@ describe('spinvm simulate --class: generated traces', () => {
     for (const page of labels(phase, 2000, 4000)) expect(first.has(page)).toBe(false);
     const scan = generateTrace('scan-zipf', pool, 7 * pool, 1);
     expect(new Set(Array.from(scan.refs.slice(5 * pool))).size).toBe(2 * pool);
+    const uniform = generateTrace('uniform', pool, 10_000, 1);
+    expect(uniform.distinct).toBe(2 * pool);
+    expect(Math.max(...uniform.labels.map(Number))).toBe(2 * pool - 1);
+    // Sequential: the array walked in order, each page 1 to 4 times in a row, between references to the working set.
+    const seq = generateTrace('sequential', pool, 4000, 1);
+    const pages = Array.from(seq.refs, (id) => Number(seq.labels[id]));
+    const walk = pages.filter((_, i) => i % 2 === 0);
+    const set = pages.filter((_, i) => i % 2 === 1);
+    expect(walk[0]).toBe(0);
+    for (let i = 1; i < walk.length; i++) expect(walk[i]! - walk[i - 1]!).toBeOneOf([0, 1, 1 - 3 * pool]);
+    let run = 1;
+    for (let i = 1; i < walk.length; i++) {
+      run = walk[i] === walk[i - 1] ? run + 1 : 1;
+      expect(run).toBeLessThanOrEqual(4);
+    }
+    expect(new Set(set).size).toBe(pool / 2);
+    for (const p of set) expect(p).toBeGreaterThanOrEqual(3 * pool);
+    // Recency: the LRU stack model, on which LRU beats every other policy.
+    const recency = generateTrace('recency', pool, 10_000, 1);
+    const lru = simulate(recency, BUILTIN_POLICIES.lru!, pool).faults;
+    for (const make of Object.values(BUILTIN_POLICIES)) expect(simulate(recency, make, pool).faults).toBeGreaterThanOrEqual(lru);
   });
 
   it('--write-trace writes a trace that replays to the same table', async () => {

@@ -59,4 +59,25 @@ describe('textbook reference strings', () => {
     //  Faults at references 1-4, 6, 8, 9, 10, 14, 15, 18: 11.
     expect(faults('sieve', CLASSIC, 3)).toBe(11);
   });
+
+  it('classic string, worked by hand for s3-adaptive (3 frames): 11 faults', () => {
+    // 3 frames: S's target is 1 frame (S is reclaimed from whenever it holds a page and M is not short), the
+    // ghosts G (of S) and GM (of M) have 2 slots each. The trace's pages get ids in order of first reference,
+    // and the ids' hashes put pages 7, 0, 1 in slot 0 and 2, 3, 4 in slot 1 of either ghost. A use of the page
+    // that faulted last, before any other fault, is not counted (the fault's own reference, in a VM).
+    // Frames f0 f1 f2; S or M and the hit count after each page; the hands start at f0.
+    //  7 0 1 F: S [7 0 1] in slot order (no grace while S is first filled).
+    //  2 F: S's hand at f0: 7 unused → victim, G0=7.  f0=2 (S, just behind the hand).   0 hit: 0¹.
+    //  3 F: f1: 0 used → M (count spent); f2: 1 → victim, G0=1.  f2=3 (S).               0 hit: 0¹ in M.
+    //  4 F: f0: 2 → victim, G1=2.  f0=4.     2 F: f2: 3 → victim, G1=3 (2 is forgotten).  f2=2: not in G, S.
+    //  3 F: f0: 4 → victim, G1=4.  f0=3 (S).  0 hit: 0².  3 hit: the page that faulted last, not counted.  2 hit: 2¹.
+    //  1 F: S's hand: f1 (M), f2 2¹ → M, f0: 3 → victim, G1=3. 1 is in G0 (since the 3 F), 4 G-reclaims ago,
+    //       more than the target of 1: to M, no step; f0=1 (M), less than half a turn ahead of M's hand: a
+    //       grace pass.   2 0 hits: 2¹, 0² (capped).   1 hit: the page that faulted last, not counted.
+    //  7 F: S is below its target (empty): M's hand from f0: 1 spends its pass, 0² → 0¹, 2¹ → 2⁰, f0: 1 (no
+    //       count) → victim, GM0=1. 7 is in neither ghost (G0 was taken by 1): S, f0=7.   0 hit.
+    //  1 F: S holds 1: S's hand passes f1, f2 (M), f0: 7 → victim, G0=7. 1 is in GM0: S again, f0=1.
+    //  Faults at references 1-4, 6, 8, 9, 10, 14, 18, 20: 11, as second chance; LRU takes 12.
+    expect(faults('s3-adaptive', CLASSIC, 3)).toBe(11);
+  });
 });

@@ -87,7 +87,7 @@ describe('TOKENS resolve from vm.container', () => {
     const vm = createVm();
     expect(vm.container.get<number>(TOKENS.PageSize)).toBe(4096);
     expect(vm.container.get<number>(TOKENS.Frames)).toBe(1024);
-    expect(vm.container.get<ReplacementPolicy>(TOKENS.ReplacementPolicy).name).toBe('second-chance');
+    expect(vm.container.get<ReplacementPolicy>(TOKENS.ReplacementPolicy).name).toBe('s3-adaptive');
   });
 
   it('the frame pool and the page queue are singletons, wired to each other and to the policy', async () => {

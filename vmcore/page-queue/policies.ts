@@ -2,6 +2,7 @@ import { ClockPolicy } from './clock-policy.js';
 import { FifoPolicy } from './fifo-policy.js';
 import { LruPolicy } from './lru-policy.js';
 import type { PolicyFactory } from './replacement-policy.js';
+import { S3AdaptivePolicy } from './s3-adaptive-policy.js';
 import { S3FifoPolicy } from './s3fifo-policy.js';
 import { SecondChancePolicy } from './second-chance-policy.js';
 import { SievePolicy } from './sieve-policy.js';
@@ -14,4 +15,5 @@ export const BUILTIN_POLICIES: Readonly<Record<string, PolicyFactory>> = {
   clock: () => new ClockPolicy(),
   sieve: () => new SievePolicy(),
   's3-fifo': () => new S3FifoPolicy(),
+  's3-adaptive': () => new S3AdaptivePolicy(),
 };
