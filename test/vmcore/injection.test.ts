@@ -83,7 +83,7 @@ describe('TOKENS resolve from vm.container', () => {
     for (const token of Object.values(TOKENS).filter((t) => !own.includes(t) && t !== TOKENS.Pager)) expect(vm.container.isBound(token)).toBe(false);
   });
 
-  it('the defaults: page size 4096, 1024 frames, second-chance', () => {
+  it('the defaults: page size 4096, 1024 frames, s3-adaptive', () => {
     const vm = createVm();
     expect(vm.container.get<number>(TOKENS.PageSize)).toBe(4096);
     expect(vm.container.get<number>(TOKENS.Frames)).toBe(1024);
