@@ -58,7 +58,11 @@ export default tseslint.config(
   ...layer('fs', ['pagers', 'extensions', 'conformance', 'cli', 'bench', 'test'], 'fs imports only vmcore.'),
   ...layer('pagers', ['extensions', 'conformance', 'cli', 'bench', 'test'], 'pagers import only vmcore and fs.'),
   ...layer('extensions', ['cli', 'bench', 'test'], 'extensions import vmcore, fs and pagers, never the command line, the bench or the tests.'),
-  ...layer('conformance', ['extensions', 'cli', 'bench', 'test'], 'the conformance kit imports vmcore, fs and pagers, never the extensions, the command line, the bench or the tests.'),
+  ...layer(
+    'conformance',
+    ['extensions', 'cli', 'bench', 'test'],
+    'the conformance kit imports vmcore, fs and pagers, never the extensions, the command line, the bench or the tests.',
+  ),
   ...layer('cli', ['test'], 'shipped code imports no test.'),
   ...layer('bench', ['test'], 'shipped code imports no test.'),
   {
@@ -69,7 +73,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^\\./test/', message: 'shipped code imports no test.' },
-            { regex: `^\\./(${LAYERS.join('|')})/(?!index\\.js$)`, message: "the package root offers what the layers' index.ts files offer: it imports nothing past them." },
+            {
+              regex: `^\\./(${LAYERS.join('|')})/(?!index\\.js$)`,
+              message: "the package root offers what the layers' index.ts files offer: it imports nothing past them.",
+            },
           ],
         },
       ],
