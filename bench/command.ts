@@ -1,4 +1,4 @@
-import { processIo, usageError, type CommandIo } from '../cli/args.js';
+import { processIo, usageError, type CommandIo } from '../cli/index.js';
 import { parseArgs, USAGE, type ParsedArgs } from './options.js';
 import { formatResults } from './report.js';
 import { runSuite } from './suite.js';

@@ -11,7 +11,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   demo: { summary: 'the main job: a memory object far larger than the pool, through eviction', load: () => import('./demo.js') },
   simulate: { summary: 'replay a page-reference trace against the replacement policies and Belady MIN', load: () => import('./simulate/command.js') },
   conformance: { summary: 'prove a pager right: run the conformance kit against a pager module', load: () => import('./conformance/command.js') },
-  bench: { summary: 'measure spinvm against its peers (Uint8Array, memory-pager, lru-cache, fs, mmap)', load: () => import('../bench/command.js') },
+  bench: { summary: 'measure spinvm against its peers (Uint8Array, memory-pager, lru-cache, fs, mmap)', load: () => import('../bench/index.js') },
 };
 
 export const USAGE = `usage: spinvm <command> [options]

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfiguredExtensions } from '../extensions/index.js';
 import { parseCommand, processIo, usageError, type CommandIo } from './args.js';
-import { useDefaultPager } from '../pagers/default-pager/index.js';
-import { mapFile } from '../pagers/file-pager/index.js';
+import { mapFile, useDefaultPager } from '../pagers/index.js';
 import { createVm, type MemoryObject } from '../vmcore/index.js';
 
 /** A page-sized pattern that differs per page, so a misplaced page cannot pass for the right one. */

@@ -2,10 +2,7 @@
 // check per promise of the pager contract. A check that does not apply to the declared capabilities says why
 // (`skip`); a capability declared absent is checked absent (a pager without page-out must refuse a dirty one).
 
-// MAX_FLUSH_RUN is not in vmcore's index: the one import past it, until it is.
-// eslint-disable-next-line no-restricted-imports
-import { MAX_FLUSH_RUN } from '../vmcore/memory-object/memory-object.js';
-import { ResultCode } from '../vmcore/index.js';
+import { MAX_FLUSH_RUN, ResultCode } from '../vmcore/index.js';
 import type { ConformanceCheck } from './checks.js';
 import { codeName, ConformanceFailure, expectCode, sameBytes } from './harness/failure.js';
 import { markPage, patternPage, stampPage } from './harness/patterns.js';

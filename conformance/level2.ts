@@ -2,9 +2,7 @@
 // the reference model (model/), with seeded random operations. A failure prints the seed, the path to replay
 // it and the shortest failing sequence fast-check found.
 import fc from 'fast-check';
-// MAX_FLUSH_RUN is not in vmcore's index: the one import past it, until it is.
-// eslint-disable-next-line no-restricted-imports
-import { MAX_FLUSH_RUN } from '../vmcore/memory-object/memory-object.js';
+import { MAX_FLUSH_RUN } from '../vmcore/index.js';
 import type { ConformanceCheck } from './checks.js';
 import { ConformanceFailure, message } from './harness/failure.js';
 import { describeOp, modelOps, persistentOps, runModel, type ModelConfig, type ModelRunOptions } from './model/index.js';

@@ -1,4 +1,4 @@
-import { SpinVmError } from '../vmcore/errors.js';
+import { SpinVmError } from '../vmcore/index.js';
 
 /** Why an extension could not be loaded, unloaded or configured. */
 export type ExtensionErrorReason =

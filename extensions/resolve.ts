@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Thrown when a specifier names nothing; `ExtensionManager` turns it into ExtensionError('not-found'). */
+/** @internal Thrown when a specifier names nothing; `ExtensionManager` turns it into ExtensionError('not-found'). */
 export class ModuleNotFoundError extends Error {}
 
 const CONDITIONS = ['import', 'node', 'default'];
@@ -22,7 +22,7 @@ export function isPathSpecifier(specifier: string): boolean {
 }
 
 /**
- * The file URL of the module `specifier` names, as the user's project sees it from `cwd`: a file, a
+ * @internal The file URL of the module `specifier` names, as the user's project sees it from `cwd`: a file, a
  * package directory, or an installed package name (with an optional subpath), following package.json
  * `exports` with the `import` condition, then `main`, then index.js. Symbolic links are resolved, as
  * Node's own loader does, so a linked package is the same module however it is reached.

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../vmcore/errors.js';
+import { InvalidArgumentError } from '../vmcore/index.js';
 import { AccessorBusyError, FileSystemError, type FileOperation } from './errors.js';
 import type { FileHandle } from './file-system.js';
 import { checkIndex } from './validate.js';

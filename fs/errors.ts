@@ -1,4 +1,4 @@
-import { SpinVmError } from '../vmcore/errors.js';
+import { SpinVmError } from '../vmcore/index.js';
 
 /** What a file system call was doing when it failed; the sync and async forms of a call share a name. */
 export type FileOperation =

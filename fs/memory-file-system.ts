@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { posix } from 'node:path';
-import { InvalidArgumentError } from '../vmcore/errors.js';
+import { InvalidArgumentError } from '../vmcore/index.js';
 import { describeReason, FileSystemError, type FileOperation, type FileSystemReason } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
 import { InFlight } from './in-flight.js';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { InvalidArgumentError } from '../vmcore/errors.js';
+import { InvalidArgumentError } from '../vmcore/index.js';
 import { FileSystemError, type FileOperation } from './errors.js';
 import type { FileHandle, FileSystem, OpenOptions } from './file-system.js';
 import { InFlight } from './in-flight.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../vmcore/errors.js';
+import { InvalidArgumentError } from '../vmcore/index.js';
 import { Accessor } from './accessor.js';
 import { FileSystemError } from './errors.js';
 import type { FileSystem } from './file-system.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../vmcore/errors.js';
+import { InvalidArgumentError } from '../vmcore/index.js';
 
 // Argument checks shared by fs/ (kept here so fs/ depends only on vmcore's error classes). They run before
 // any I/O, so a bad argument never changes anything. Written without closures or allocation: they sit on

@@ -19,3 +19,9 @@ export { createVm, Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptio
 export { TOKENS } from './vm/tokens.js';
 export type { MaybePromise } from './util/maybe-promise.js';
 export * from './address-space/index.js';
+
+// For the other layers, not for users (the root index.ts does not offer them): the file pager checks its
+// arguments as vmcore does, and the conformance kit holds pagers to the longest flush run vmcore hands them.
+/** @internal */
+export { checkBytes, checkIndex, checkOptions, checkPositive } from './validate.js';
+export { MAX_FLUSH_RUN } from './memory-object/memory-object.js';

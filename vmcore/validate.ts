@@ -1,6 +1,6 @@
 import { InvalidArgumentError, OutOfRangeError } from './errors.js';
 
-/** A byte offset, length or page number: a non-negative safe integer (so never past 2^53). */
+/** @internal A byte offset, length or page number: a non-negative safe integer (so never past 2^53). */
 export function checkIndex(argument: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(argument, value, 'a non-negative integer below 2^53');
@@ -8,7 +8,7 @@ export function checkIndex(argument: string, value: unknown): number {
   return value;
 }
 
-/** A count that must be at least 1. */
+/** @internal A count that must be at least 1. */
 export function checkPositive(argument: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new InvalidArgumentError(argument, value, 'a positive integer below 2^53');
@@ -26,6 +26,7 @@ export function checkSpan(offset: unknown, length: unknown, size: number): void 
   }
 }
 
+/** @internal A Uint8Array whose buffer is still attached. */
 export function checkBytes(argument: string, value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(argument, value, 'a Uint8Array');
   if (isDetached(value)) throw new InvalidArgumentError(argument, value, 'a Uint8Array whose buffer is not detached (transferred)');
@@ -39,7 +40,7 @@ export function checkName(argument: string, value: unknown): string {
   return value;
 }
 
-/** Rejects option objects with keys we do not know, so a typo is an error rather than silently ignored. */
+/** @internal Rejects option objects with keys we do not know, so a typo is an error rather than silently ignored. */
 export function checkOptions<T extends object>(argument: string, value: unknown, known: readonly string[]): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { mapFile } from '../../pagers/file-pager/index.js';
+import { mapFile } from '../../pagers/index.js';
 import { createVm, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { LruBufferCache } from '../peers.js';

@@ -1,6 +1,6 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { useDefaultPager } from '../../pagers/default-pager/index.js';
+import { useDefaultPager } from '../../pagers/index.js';
 import { createVm } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';

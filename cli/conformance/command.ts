@@ -1,5 +1,5 @@
 import { parseCommand, usageError, type CommandIo } from '../args.js';
-import { ModuleNotFoundError, resolveModule } from '../../extensions/resolve.js';
+import { ModuleNotFoundError, resolveModule } from '../../extensions/index.js';
 import {
   checkTarget,
   DEFAULT_PAGE_SIZES,

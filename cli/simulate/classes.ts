@@ -1,4 +1,4 @@
-import { permutation, XorShift128, Zipf } from '../../bench/rng.js';
+import { permutation, XorShift128, Zipf } from '../../bench/index.js';
 import type { Trace } from './trace.js';
 
 /**

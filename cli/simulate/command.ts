@@ -1,6 +1,6 @@
 import { parseCommand, processIo, usageError, type CommandIo } from '../args.js';
 import { writeFile } from 'node:fs/promises';
-import { BUILTIN_POLICIES } from '../../vmcore/page-queue/policies.js';
+import { BUILTIN_POLICIES } from '../../vmcore/index.js';
 import { belady } from './belady.js';
 import { renderPlot, type PlotSeries } from './plot.js';
 import { generateTrace, isTraceClass, TRACE_CLASSES, type TraceClass } from './classes.js';

@@ -1,4 +1,4 @@
-import type { PolicyFactory, ReplacementPolicy } from '../../vmcore/page-queue/replacement-policy.js';
+import type { PolicyFactory, ReplacementPolicy } from '../../vmcore/index.js';
 import type { Trace } from './trace.js';
 
 export interface SimulationResult {

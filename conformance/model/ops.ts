@@ -3,9 +3,7 @@
 // steps at once, so its writes must overlap nothing else in it: concurrent writes to one byte have no order
 // the model could follow (modelOps draws batches that way; dataApiOps needs the disjointBatches filter).
 import fc from 'fast-check';
-// MAX_FLUSH_RUN is not in vmcore's index: the one import past it, until it is.
-// eslint-disable-next-line no-restricted-imports
-import { MAX_FLUSH_RUN } from '../../vmcore/memory-object/memory-object.js';
+import { MAX_FLUSH_RUN } from '../../vmcore/index.js';
 import { seedFromEnvironment } from '../target.js';
 
 /** One step of a randomized run. */

@@ -8,7 +8,7 @@
  *
  * Options are useDefaultPager's: `{ fs?, directory?, files?, limit? }`.
  */
-import { useDefaultPager, type UseDefaultPagerOptions } from '../../pagers/default-pager/index.js';
+import { useDefaultPager, type UseDefaultPagerOptions } from '../../pagers/index.js';
 import type { ExtensionContext, ExtensionManifest } from '../api.js';
 
 export const manifest: ExtensionManifest = {

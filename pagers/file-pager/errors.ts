@@ -1,4 +1,4 @@
-import { SpinVmError } from '../../vmcore/errors.js';
+import { SpinVmError } from '../../vmcore/index.js';
 
 /** A write through a mapping opened read-only. */
 export class ReadOnlyMappingError extends SpinVmError {

@@ -1,8 +1,5 @@
-import type { Accessor } from '../../fs/accessor.js';
-import { FileSystemError } from '../../fs/errors.js';
-import { Pager } from '../../vmcore/pager/pager.js';
-import type { Access } from '../../vmcore/pager/access.js';
-import { ResultCode } from '../../vmcore/pager/result-code.js';
+import { FileSystemError, type Accessor } from '../../fs/index.js';
+import { Pager, ResultCode, type Access } from '../../vmcore/index.js';
 import { MappedFileTruncatedError } from './errors.js';
 
 /** Read-ahead starts at one page (random access pays for nothing) and doubles on sequential faults up to this. */

@@ -1,6 +1,5 @@
-import { FileSystemError } from '../../fs/errors.js';
-import { TOKENS, type FileMapper, type MappableFile } from '../../vmcore/index.js';
-import type { Vm } from '../../vmcore/vm/vm.js';
+import { FileSystemError } from '../../fs/index.js';
+import { TOKENS, type FileMapper, type MappableFile, type Vm } from '../../vmcore/index.js';
 import { mapFile } from './map-file.js';
 
 /** Write access refused: the file is mapped read-only instead, and the address space answers EACCES if asked to write. */

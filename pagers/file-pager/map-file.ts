@@ -1,11 +1,5 @@
-import { FileRegistry } from '../../fs/registry.js';
-import type { FileSystem } from '../../fs/file-system.js';
-import type { FileLease } from '../../fs/registry.js';
-import { NodeFileSystem } from '../../fs/node-file-system.js';
-import { InvalidArgumentError } from '../../vmcore/errors.js';
-import { checkOptions, checkPositive } from '../../vmcore/validate.js';
-import type { Vm } from '../../vmcore/vm/vm.js';
-import { TOKENS } from '../../vmcore/index.js';
+import { FileRegistry, NodeFileSystem, type FileLease, type FileSystem } from '../../fs/index.js';
+import { checkOptions, checkPositive, InvalidArgumentError, TOKENS, type Vm } from '../../vmcore/index.js';
 import { FilePager } from './file-pager.js';
 import { MappedFile, OpenFile } from './mapped-file.js';
 import { extendShared, refreshSize, refreshSizeSync, type SharedFile } from './shared-file.js';

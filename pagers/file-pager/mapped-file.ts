@@ -1,6 +1,4 @@
-import { DestroyedError, OutOfRangeError } from '../../vmcore/errors.js';
-import type { MemoryObject } from '../../vmcore/memory-object/memory-object.js';
-import { checkBytes, checkIndex } from '../../vmcore/validate.js';
+import { checkBytes, checkIndex, DestroyedError, OutOfRangeError, type MemoryObject } from '../../vmcore/index.js';
 import { ReadOnlyFileError, ReadOnlyMappingError } from './errors.js';
 import { preadShared, pwriteShared, refreshSize, refreshSizeSync, truncateShared, type SharedFile } from './shared-file.js';
 

@@ -1,8 +1,5 @@
-import type { FileLease } from '../../fs/registry.js';
-import type { Cache, CacheFactory } from '../../vmcore/cache/cache.js';
-import type { MemoryObject } from '../../vmcore/memory-object/memory-object.js';
-import { TOKENS } from '../../vmcore/vm/tokens.js';
-import type { Vm } from '../../vmcore/vm/vm.js';
+import type { FileLease } from '../../fs/index.js';
+import { TOKENS, type Cache, type CacheFactory, type MemoryObject, type Vm } from '../../vmcore/index.js';
 import type { FilePager } from './file-pager.js';
 
 /**

@@ -1,0 +1,3 @@
+// The command line's interface to the bench (which runs as `spinvm bench`): how a command reads its
+// arguments and where it writes. The command line itself starts at main.ts.
+export { parseStrict, processIo, usageError, UsageError, type CommandIo } from './args.js';
