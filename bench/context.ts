@@ -43,11 +43,13 @@ export class Context {
       if (row.bytes !== undefined) row.bytesPerSec = row.bytes / row.seconds;
     }
     this.rows.push(row);
-    const rate =
-      !row.available ? `— ${row.note ?? 'unavailable'}`
-      : row.bytesPerSec !== undefined ? `${(row.bytesPerSec / 1e9).toFixed(2)} GB/s`
-      : row.nsPerOp !== undefined ? `${row.nsPerOp.toFixed(1)} ns/op`
-      : '';
+    const rate = !row.available
+      ? `— ${row.note ?? 'unavailable'}`
+      : row.bytesPerSec !== undefined
+        ? `${(row.bytesPerSec / 1e9).toFixed(2)} GB/s`
+        : row.nsPerOp !== undefined
+          ? `${row.nsPerOp.toFixed(1)} ns/op`
+          : '';
     this.progress(`  ${row.workload} / ${row.case} / ${row.impl}: ${rate}`);
     return row;
   }
@@ -111,10 +113,10 @@ export class Context {
     const chunk = new Uint8Array(Math.min(fileBytes, 4 << 20));
     const fd = openSync(path, 'w');
     try {
-      for (let done = 0; done < fileBytes; ) {
+      for (let done = 0; done < fileBytes;) {
         const n = Math.min(chunk.length, fileBytes - done);
         rng.fill(chunk);
-        for (let w = 0; w < n; ) w += writeSync(fd, chunk, w, n - w, done + w);
+        for (let w = 0; w < n;) w += writeSync(fd, chunk, w, n - w, done + w);
         done += n;
       }
     } finally {

@@ -101,7 +101,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    for (const n of names) if (!(WORKLOADS as readonly string[]).includes(n)) throw new UsageError(`--only: unknown workload '${n}' (known: ${WORKLOADS.join(', ')})`);
+    for (const n of names)
+      if (!(WORKLOADS as readonly string[]).includes(n)) throw new UsageError(`--only: unknown workload '${n}' (known: ${WORKLOADS.join(', ')})`);
     if (names.length === 0) throw new UsageError('--only needs at least one workload');
     options.only = names as WorkloadName[];
   }

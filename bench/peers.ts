@@ -76,7 +76,10 @@ export function installCommand(missing: readonly PeerPackage[]): string {
 /** What the bench prints about missing peers: which, and how to add them; empty when none is missing. */
 export function missingPeersMessage(missing: readonly PeerPackage[]): string {
   if (missing.length === 0) return '';
-  const notes = missing.filter((p) => p.note).map((p) => `; ${p.name} ${p.note}`).join('');
+  const notes = missing
+    .filter((p) => p.note)
+    .map((p) => `; ${p.name} ${p.note}`)
+    .join('');
   return `bench peers not installed: ${missing.map((p) => p.name).join(', ')} (their rows say 'not installed'; the rest runs)${notes}. To measure against them: ${installCommand(missing)}`;
 }
 
@@ -105,10 +108,15 @@ export async function loadPeers(packages: Record<PeerName, PeerPackage> = PEER_P
   const [memoryPager, lruCache, mmap] = await Promise.all([
     load<MemoryPagerClass>(packages.memoryPager, (m) => m.default, 'default export', missing),
     load<LruCacheClass>(packages.lruCache, (m) => m.LRUCache, 'LRUCache export', missing),
-    load<MmapIo>(packages.mmap, (m) => {
-      const api = (m.default ?? m) as Partial<MmapIo>;
-      return typeof api.map === 'function' ? api : undefined;
-    }, 'map function', missing),
+    load<MmapIo>(
+      packages.mmap,
+      (m) => {
+        const api = (m.default ?? m) as Partial<MmapIo>;
+        return typeof api.map === 'function' ? api : undefined;
+      },
+      'map function',
+      missing,
+    ),
   ]);
   // In the order of PEER_PACKAGES, whatever order the imports failed in.
   const order: PeerPackage[] = Object.values(packages);

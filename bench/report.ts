@@ -56,8 +56,13 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
   {
     const v = ratioOf(spin4, u8);
     const viaAs = ratioOf(asRow, u8);
-    push('hits-vs-uint8array', 'resident hits: 4-byte reads within 3× of a plain Uint8Array (spinvm/Uint8Array ≥ 0.33)', v, v !== null && v >= 1 / 3,
-      `spinvm/Uint8Array = ${f2(v)} (${v ? (1 / v).toFixed(1) : 'n/a'}× slower); through the address space ${viaAs === null ? 'n/a' : f2(viaAs)}`);
+    push(
+      'hits-vs-uint8array',
+      'resident hits: 4-byte reads within 3× of a plain Uint8Array (spinvm/Uint8Array ≥ 0.33)',
+      v,
+      v !== null && v >= 1 / 3,
+      `spinvm/Uint8Array = ${f2(v)} (${v ? (1 / v).toFixed(1) : 'n/a'}× slower); through the address space ${viaAs === null ? 'n/a' : f2(viaAs)}`,
+    );
     const w = ratioOf(spin4, mp);
     push('hits-vs-memory-pager', 'resident hits: faster than memory-pager (spinvm/memory-pager > 1)', w, w !== null && w > 1, `spinvm/memory-pager = ${f2(w)}`);
   }
@@ -68,8 +73,13 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
     const cold = find(rows, 'faults', (r) => r.role === 'spinvm' && r.case.includes('cold pool'));
     const kernel = find(rows, 'faults', (r) => r.impl.startsWith('kernel: first write'));
     const v = warm?.nsPerOp ?? null;
-    push('zero-fill-faults', 'zero-fill faults: under 1 µs each', v, v !== null && v < 1000,
-      `${v === null ? 'n/a' : (v / 1000).toFixed(3)} µs mean (p50 ${ns(warm?.p50Ns)}, p99 ${ns(warm?.p99Ns)}); cold pool ${ns(cold?.nsPerOp)}; kernel first touch ${ns(kernel?.nsPerOp)}`);
+    push(
+      'zero-fill-faults',
+      'zero-fill faults: under 1 µs each',
+      v,
+      v !== null && v < 1000,
+      `${v === null ? 'n/a' : (v / 1000).toFixed(3)} µs mean (p50 ${ns(warm?.p50Ns)}, p99 ${ns(warm?.p99Ns)}); cold pool ${ns(cold?.nsPerOp)}; kernel first touch ${ns(kernel?.nsPerOp)}`,
+    );
   }
 
   // Sequential scan.
@@ -79,12 +89,22 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
     const readSync = find(rows, 'scan', (r) => r.impl === 'fs.readSync 1 MiB');
     const mmap = find(rows, 'scan', (r) => r.impl.startsWith('kernel mmap'));
     const v = ratioOf(bestSpin, readSync);
-    push('scan-vs-readsync', 'sequential scan: at least 70% of fs.readSync in 1 MiB reads (spinvm/readSync ≥ 0.70)', v, v !== null && v >= 0.7,
-      `best spinvm (${bestSpin?.impl ?? 'none'}) ${gbs(bestSpin)} / readSync ${gbs(readSync)} = ${f2(v)}; ${spin.map((r) => `${r.impl} ${f2(ratioOf(r, readSync))}`).join(', ')}`);
+    push(
+      'scan-vs-readsync',
+      'sequential scan: at least 70% of fs.readSync in 1 MiB reads (spinvm/readSync ≥ 0.70)',
+      v,
+      v !== null && v >= 0.7,
+      `best spinvm (${bestSpin?.impl ?? 'none'}) ${gbs(bestSpin)} / readSync ${gbs(readSync)} = ${f2(v)}; ${spin.map((r) => `${r.impl} ${f2(ratioOf(r, readSync))}`).join(', ')}`,
+    );
     const mmapUnavailable = rows.find((r) => r.workload === 'scan' && r.impl.startsWith('kernel mmap') && !r.available);
     const w = ratioOf(bestSpin, mmap);
-    push('scan-vs-mmap', 'sequential scan: above the kernel mmap scan in the same run (spinvm/mmap > 1)', w, w !== null && w > 1,
-      mmapUnavailable ? `kernel mmap ${mmapUnavailable.note}` : `best spinvm ${gbs(bestSpin)} / mmap ${gbs(mmap)} = ${f2(w)}`);
+    push(
+      'scan-vs-mmap',
+      'sequential scan: above the kernel mmap scan in the same run (spinvm/mmap > 1)',
+      w,
+      w !== null && w > 1,
+      mmapUnavailable ? `kernel mmap ${mmapUnavailable.note}` : `best spinvm ${gbs(bestSpin)} / mmap ${gbs(mmap)} = ${f2(w)}`,
+    );
   }
 
   // Random reads with skew.
@@ -92,12 +112,22 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
     const spin = find(rows, 'random', (r) => r.case === kase && r.impl === 'spinvm');
     const lru = find(rows, 'random', (r) => r.case === kase && r.impl.startsWith('lru-cache'));
     const v = ratioOf(spin, lru);
-    push(`random-${kase.replace(' ', '-')}-vs-lru-cache`, `random reads, ${kase}: above the lru-cache buffer cache (spinvm/lru-cache > 1)`, v, v !== null && v > 1,
-      `spinvm ${mops(spin)} / lru-cache ${mops(lru)} = ${f2(v)}`);
+    push(
+      `random-${kase.replace(' ', '-')}-vs-lru-cache`,
+      `random reads, ${kase}: above the lru-cache buffer cache (spinvm/lru-cache > 1)`,
+      v,
+      v !== null && v > 1,
+      `spinvm ${mops(spin)} / lru-cache ${mops(lru)} = ${f2(v)}`,
+    );
     const policies = rows.filter((r) => r.workload === 'random' && r.case === kase && r.role === 'spinvm' && r.available);
     const h = spin?.hitRatio !== undefined && lru?.hitRatio !== undefined ? spin.hitRatio - lru.hitRatio : null;
-    push(`random-${kase.replace(' ', '-')}-hit-ratio`, `random reads, ${kase}: hit ratio no worse than LRU's`, h, h !== null && h >= -0.001,
-      `spinvm ${pct(spin?.hitRatio)} vs LRU (lru-cache) ${pct(lru?.hitRatio)}; by policy: ${policies.map((r) => `${r.extra?.policy ?? r.impl} ${pct(r.hitRatio)}`).join(', ')}`);
+    push(
+      `random-${kase.replace(' ', '-')}-hit-ratio`,
+      `random reads, ${kase}: hit ratio no worse than LRU's`,
+      h,
+      h !== null && h >= -0.001,
+      `spinvm ${pct(spin?.hitRatio)} vs LRU (lru-cache) ${pct(lru?.hitRatio)}; by policy: ${policies.map((r) => `${r.extra?.policy ?? r.impl} ${pct(r.hitRatio)}`).join(', ')}`,
+    );
   }
 
   // Metadata and resident memory.
@@ -106,26 +136,43 @@ export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResul
     const byPolicy = new Map<string, number>();
     for (const r of spin) byPolicy.set(String(r.extra?.policy ?? 's3-adaptive'), r.metadataBytesPerFrame!);
     const def = byPolicy.get('s3-adaptive') ?? spin[0]?.metadataBytesPerFrame ?? null;
-    push('metadata-per-frame', 'metadata: at most 32 bytes per frame (default policy)', def, def !== null && def <= 32,
-      `${def ?? 'n/a'} B/frame; by policy: ${[...byPolicy].map(([p, b]) => `${p} ${b}`).join(', ')}`);
+    push(
+      'metadata-per-frame',
+      'metadata: at most 32 bytes per frame (default policy)',
+      def,
+      def !== null && def <= 32,
+      `${def ?? 'n/a'} B/frame; by policy: ${[...byPolicy].map(([p, b]) => `${p} ${b}`).join(', ')}`,
+    );
     // Judged on the fresh-process probes when they ran; otherwise on every spinvm row's in-process reading.
     const probes = rows.filter((r) => r.workload === 'memory' && r.available && r.rssBytes !== undefined);
     const withRss = probes.length > 0 ? probes : spin.filter((r) => r.rssBytes !== undefined && r.poolBytes !== undefined);
     const over = withRss.map((r) => ({ r, over: r.rssBytes! - r.poolBytes! }));
     const worst = over.reduce<{ r: Row; over: number } | undefined>((w, x) => (!w || x.over > w.over ? x : w), undefined);
     const limit = 32 * 2 ** 20;
-    push('rss-within-pool', 'resident memory within the pool plus a small constant (peak RSS growth ≤ pool + 32 MiB)', worst ? worst.over / 2 ** 20 : null, worst ? worst.over <= limit : null,
+    push(
+      'rss-within-pool',
+      'resident memory within the pool plus a small constant (peak RSS growth ≤ pool + 32 MiB)',
+      worst ? worst.over / 2 ** 20 : null,
+      worst ? worst.over <= limit : null,
       worst
         ? `worst: ${worst.r.workload} / ${worst.r.impl}${worst.r.note ? ` (${worst.r.note})` : ''}: RSS grew ${mibs(worst.r.rssBytes!)} for a pool of ${mibs(worst.r.poolBytes!)} (${worst.over >= 0 ? '+' : ''}${mibs(worst.over)}); ` +
-          over.map((x) => `${x.r.impl} ${x.over >= 0 ? '+' : ''}${mibs(x.over)}`).join(', ')
-        : 'n/a');
+            over.map((x) => `${x.r.impl} ${x.over >= 0 ? '+' : ''}${mibs(x.over)}`).join(', ')
+        : 'n/a',
+    );
   }
 
   // Flat cost per operation.
   for (const s of scaling) {
     const v = s.growth !== null && s.peerGrowth !== null ? s.growth / s.peerGrowth : s.growth;
-    push(`flat-${s.dimension.replace(/ /g, '-')}`, `cost per op flat as ${s.dimension} grow 100× (growth over the plain array's ≤ 1.5)`, s.available ? v : null, v !== null && v <= 1.5,
-      s.available ? `spinvm ${s.points.map((p) => ns(p.spinvmNs ?? undefined)).join(' → ')} (×${f2(s.growth)}); ${s.peer} ×${f2(s.peerGrowth)}` : (s.note ?? 'n/a'));
+    push(
+      `flat-${s.dimension.replace(/ /g, '-')}`,
+      `cost per op flat as ${s.dimension} grow 100× (growth over the plain array's ≤ 1.5)`,
+      s.available ? v : null,
+      v !== null && v <= 1.5,
+      s.available
+        ? `spinvm ${s.points.map((p) => ns(p.spinvmNs ?? undefined)).join(' → ')} (×${f2(s.growth)}); ${s.peer} ×${f2(s.peerGrowth)}`
+        : (s.note ?? 'n/a'),
+    );
   }
   return out;
 }
@@ -170,21 +217,30 @@ const COLUMNS: Array<{ head: string; right: boolean; cell: (r: Row) => string }>
   { head: 'faults', right: true, cell: (r) => (r.faults === undefined ? '' : String(r.faults)) },
   { head: 'hit', right: true, cell: (r) => (r.hitRatio === undefined ? '' : pct(r.hitRatio)) },
   { head: 'B/frame', right: true, cell: (r) => (r.metadataBytesPerFrame === undefined ? '' : String(r.metadataBytesPerFrame)) },
-  { head: 'RSS+ / pool', right: true, cell: (r) => (r.rssBytes === undefined || r.poolBytes === undefined ? '' : `${mibs(r.rssBytes)} / ${mibs(r.poolBytes)}`) },
+  {
+    head: 'RSS+ / pool',
+    right: true,
+    cell: (r) => (r.rssBytes === undefined || r.poolBytes === undefined ? '' : `${mibs(r.rssBytes)} / ${mibs(r.poolBytes)}`),
+  },
 ];
 
 /** The results as text: the table (grouped by workload and case), the scaling table, the targets. */
 export function formatResults(res: BenchResults): string {
   const lines: string[] = [];
   const m = res.machine;
-  lines.push(`spinvm bench — ${res.startedAt} — ${m.cpus}× ${m.model}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${m.node} ${m.platform}-${m.arch}, load ${m.loadAverage.map((l) => l.toFixed(2)).join(' → ')}, ${res.seconds.toFixed(0)} s`);
+  lines.push(
+    `spinvm bench — ${res.startedAt} — ${m.cpus}× ${m.model}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, node ${m.node} ${m.platform}-${m.arch}, load ${m.loadAverage.map((l) => l.toFixed(2)).join(' → ')}, ${res.seconds.toFixed(0)} s`,
+  );
   lines.push(`options: ${JSON.stringify(res.options)}`);
-  lines.push('spinvm÷peer: throughput of the case\'s first spinvm row (marked ›) over the peer\'s; above 1 means spinvm is faster.');
+  lines.push("spinvm÷peer: throughput of the case's first spinvm row (marked ›) over the peer's; above 1 means spinvm is faster.");
   lines.push('p50/p99: one operation in 64 timed on its own (none for tight loops, whose "per op" is the run\'s mean).');
   lines.push('');
   const widths = COLUMNS.map((c) => Math.max(c.head.length + 2, ...res.rows.map((r) => c.cell(r).length + 2)));
   const fmt = (cells: string[]): string =>
-    cells.map((s, i) => (COLUMNS[i]!.right ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))).join(' ').trimEnd();
+    cells
+      .map((s, i) => (COLUMNS[i]!.right ? s.padStart(widths[i]!) : s.padEnd(widths[i]!)))
+      .join(' ')
+      .trimEnd();
   lines.push(fmt(COLUMNS.map((c) => c.head)));
   lines.push('-'.repeat(widths.reduce((a, b) => a + b + 1, 0)));
   // Rows grouped by case, in the order the cases first appear (a workload adds spinvm's rows before its peers').
@@ -209,7 +265,10 @@ export function formatResults(res: BenchResults): string {
       continue;
     }
     let line = fmt(cells);
-    const notes = [r.note, ...Object.entries(r.extra ?? {}).map(([k2, v]) => `${k2}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v}`)].filter(Boolean);
+    const notes = [
+      r.note,
+      ...Object.entries(r.extra ?? {}).map(([k2, v]) => `${k2}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(3)) : v}`),
+    ].filter(Boolean);
     if (notes.length > 0) line += `  (${notes.join(', ')})`;
     lines.push(line);
   }

@@ -108,7 +108,13 @@ export function editDistance(a: string, b: string): number {
  * command is done already: 0 after `--help` printed the usage (on `io.out`), 2 after a usage error was
  * reported (with the usage, on `io.err`).
  */
-export function parseCommand<V>(command: string, usage: string, argv: string[], options: Options, io: CommandIo): { values: V; positionals: string[] } | number {
+export function parseCommand<V>(
+  command: string,
+  usage: string,
+  argv: string[],
+  options: Options,
+  io: CommandIo,
+): { values: V; positionals: string[] } | number {
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseStrict(argv, { ...options, help: { type: 'boolean', short: 'h' } });

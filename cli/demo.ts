@@ -81,10 +81,16 @@ at the end, and on Ctrl-C.
 
 /** `spinvm demo` (what `npm start` runs): memory objects far larger than a tiny pool, through eviction. */
 export async function run(argv: string[], io: CommandIo = processIo): Promise<number> {
-  const parsed = parseCommand<{ frames?: string; extension?: string[] }>('demo', USAGE, argv, {
-    frames: { type: 'string', short: 'f' },
-    extension: { type: 'string', multiple: true },
-  }, io);
+  const parsed = parseCommand<{ frames?: string; extension?: string[] }>(
+    'demo',
+    USAGE,
+    argv,
+    {
+      frames: { type: 'string', short: 'f' },
+      extension: { type: 'string', multiple: true },
+    },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length > 0) return usageError('demo', USAGE, io, `unexpected argument '${parsed.positionals[0]}' (the demo takes options only)`);
   if (parsed.values.extension?.some((e) => e.trim() === '')) return usageError('demo', USAGE, io, '--extension needs a module path or package name');
@@ -140,7 +146,9 @@ async function demo(frames: number, extensions: string[], dir: string, say: (s?:
   const t0 = performance.now();
   const bigBad = await writeAndCheck(big, pages, pageSize);
   const ms = performance.now() - t0;
-  say(`3. '${big.name}' (${big.pager.constructor.name}, ${pages} pages = 32 × the pool): every page written then read back in ${ms.toFixed(0)} ms, ${bigBad} bad pages`);
+  say(
+    `3. '${big.name}' (${big.pager.constructor.name}, ${pages} pages = 32 × the pool): every page written then read back in ${ms.toFixed(0)} ms, ${bigBad} bad pages`,
+  );
 
   // 4. The object made before the swap keeps its bogopager and its data.
   const earlyAgain = await writeAndCheck(early, quarter, pageSize);
@@ -168,12 +176,16 @@ async function demo(frames: number, extensions: string[], dir: string, say: (s?:
   const onDisk = await readFile(path);
   const same = Buffer.compare(onDisk, content) === 0;
   const io = mapped.stat();
-  say(`5. mapFile(${filePages} pages = 16 × the pool): read through (${fileBad} bad pages, ${io.pagesRead} pages in ${io.reads} clustered reads), 3 pages written, synced: file on disk ${same ? 'matches' : 'DIFFERS'}`);
+  say(
+    `5. mapFile(${filePages} pages = 16 × the pool): read through (${fileBad} bad pages, ${io.pagesRead} pages in ${io.reads} clustered reads), 3 pages written, synced: file on disk ${same ? 'matches' : 'DIFFERS'}`,
+  );
   say();
   say(table([row('early', 'BogoPager', early), row('big', 'DefaultPager', big), row('data.bin', 'FilePager', mapped.object)]));
   const s = vm.stat();
   say();
-  say(`pool: ${s.frames} frames, ${s.residentFrames} resident, ${s.freeFrames} free, ${s.dirtyFrames} dirty; ${s.metadataBytesPerFrame} bytes of metadata per frame`);
+  say(
+    `pool: ${s.frames} frames, ${s.residentFrames} resident, ${s.freeFrames} free, ${s.dirtyFrames} dirty; ${s.metadataBytesPerFrame} bytes of metadata per frame`,
+  );
   await mapped.close();
   await vm.destroy();
   const ok = earlyBad + bigBad + earlyAgain + fileBad === 0 && same;

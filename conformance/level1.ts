@@ -30,7 +30,15 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
   const ps = t.pageSize;
   const pageCount = c.maxPages;
   const far = pagesWithin([0, 1, 2, 7, 1000, 2 ** 20 + 1, ...FAR_PAGES, pageCount - 1], pageCount);
-  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({ id, level: 1, pageSize: ps, title, skip, run, timeout: 0 });
+  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({
+    id,
+    level: 1,
+    pageSize: ps,
+    title,
+    skip,
+    run,
+    timeout: 0,
+  });
 
   return [
     check('init-destroy', 'init and destroy: a fresh pager takes a context and is destroyed cleanly', undefined, async () => {
@@ -77,44 +85,59 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
             await s.read(page);
             await s.write(page, patternPage(ps, page * 31 + 1));
           }
-          for (const page of [...written].reverse()) sameBytes(await s.read(page), patternPage(ps, page * 31 + 1), `page ${page} after pages ${written.join(', ')} were written`);
-          for (const page of pagesWithin([4, 9, 11, 2 ** 32 - 3], pageCount)) sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, next to written ones`);
+          for (const page of [...written].reverse())
+            sameBytes(await s.read(page), patternPage(ps, page * 31 + 1), `page ${page} after pages ${written.join(', ')} were written`);
+          for (const page of pagesWithin([4, 9, 11, 2 ** 32 - 3], pageCount))
+            sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, next to written ones`);
         });
       },
     ),
 
-    check('round-trip', 'page-out then page-in returns the same bytes: far apart, near 2^32, rewritten, and after a clean page-out', c.pageOut ? undefined : 'page-out is declared absent', async () => {
-      await withSubject(t, 'round-trip', async (s) => {
-        const pages = pagesWithin([0, 2 ** 16 + 3, ...FAR_PAGES], pageCount);
-        for (const page of pages) {
-          await s.read(page);
-          const first = patternPage(ps, page + 1);
-          await s.write(page, first);
-          sameBytes(await s.read(page), first, `page ${page} after a page-out`);
-          const second = patternPage(ps, page + 77);
-          await s.write(page, second);
-          const back = await s.read(page);
-          sameBytes(back, second, `page ${page} after it was paged out a second time`);
-          // Evicted unchanged: spinvm asks with dirty=false, and the page must survive it.
-          const g = new GuardedFrame(ps, 0);
-          g.frame.set(back);
-          expectCode(`pageOut(${page}, dirty=false)`, await s.pageOut(page, g.frame, false), ResultCode.Success, ResultCode.AlreadyPagedOut);
-          g.frame.fill(0x99);
-          sameBytes(await s.read(page), second, `page ${page} after a clean page-out`);
-        }
-      });
-    }),
+    check(
+      'round-trip',
+      'page-out then page-in returns the same bytes: far apart, near 2^32, rewritten, and after a clean page-out',
+      c.pageOut ? undefined : 'page-out is declared absent',
+      async () => {
+        await withSubject(t, 'round-trip', async (s) => {
+          const pages = pagesWithin([0, 2 ** 16 + 3, ...FAR_PAGES], pageCount);
+          for (const page of pages) {
+            await s.read(page);
+            const first = patternPage(ps, page + 1);
+            await s.write(page, first);
+            sameBytes(await s.read(page), first, `page ${page} after a page-out`);
+            const second = patternPage(ps, page + 77);
+            await s.write(page, second);
+            const back = await s.read(page);
+            sameBytes(back, second, `page ${page} after it was paged out a second time`);
+            // Evicted unchanged: spinvm asks with dirty=false, and the page must survive it.
+            const g = new GuardedFrame(ps, 0);
+            g.frame.set(back);
+            expectCode(`pageOut(${page}, dirty=false)`, await s.pageOut(page, g.frame, false), ResultCode.Success, ResultCode.AlreadyPagedOut);
+            g.frame.fill(0x99);
+            sameBytes(await s.read(page), second, `page ${page} after a clean page-out`);
+          }
+        });
+      },
+    ),
 
-    check('page-out-run', 'pageOutRun (the flush path) writes each page of a run where it belongs', c.pageOut ? undefined : 'page-out is declared absent', async () => {
-      await withSubject(t, 'page-out-run', async (s) => {
-        for (const first of pagesWithin([20, 2 ** 32 - 2], pageCount - 3)) {
-          const pages = [first, first + 1, first + 2, first + 3];
-          for (const page of pages) await s.read(page);
-          await s.pageOutRun(first, pages.map((page) => patternPage(ps, page * 5 + 3)));
-          for (const page of pages) sameBytes(await s.read(page), patternPage(ps, page * 5 + 3), `page ${page} after pageOutRun(${first}, 4 frames)`);
-        }
-      });
-    }),
+    check(
+      'page-out-run',
+      'pageOutRun (the flush path) writes each page of a run where it belongs',
+      c.pageOut ? undefined : 'page-out is declared absent',
+      async () => {
+        await withSubject(t, 'page-out-run', async (s) => {
+          for (const first of pagesWithin([20, 2 ** 32 - 2], pageCount - 3)) {
+            const pages = [first, first + 1, first + 2, first + 3];
+            for (const page of pages) await s.read(page);
+            await s.pageOutRun(
+              first,
+              pages.map((page) => patternPage(ps, page * 5 + 3)),
+            );
+            for (const page of pages) sameBytes(await s.read(page), patternPage(ps, page * 5 + 3), `page ${page} after pageOutRun(${first}, 4 frames)`);
+          }
+        });
+      },
+    ),
 
     check(
       'long-runs',
@@ -133,9 +156,14 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
           for (const [first, n] of runs) {
             const pages = Array.from({ length: n }, (_, i) => first + i);
             for (const page of pages) await s.read(page);
-            await s.pageOutRun(first, pages.map((page) => stampPage(ps, page, 1)));
-            for (const page of pages) await s.expect(page, stampPage(ps, page, 1), `page ${page} (frame ${page - first + 1} of ${n}) after pageOutRun(${first}, ${n} frames)`);
-            for (const page of [first - 1, first + n]) sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, just outside pageOutRun(${first}, ${n} frames)`);
+            await s.pageOutRun(
+              first,
+              pages.map((page) => stampPage(ps, page, 1)),
+            );
+            for (const page of pages)
+              await s.expect(page, stampPage(ps, page, 1), `page ${page} (frame ${page - first + 1} of ${n}) after pageOutRun(${first}, ${n} frames)`);
+            for (const page of [first - 1, first + n])
+              sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, just outside pageOutRun(${first}, ${n} frames)`);
           }
         });
       },
@@ -165,7 +193,10 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
             sameBytes(await s.read(page), expected(page), `page ${page}, one of ${pages.length}${c.pageOut ? ' written' : ''} (read back after all of them)`);
           });
           const set = new Set(pages);
-          const neighbours = pagesWithin(pages.filter((_, i) => i % 13 === 0).flatMap((p) => [p - 1, p + 1]), pageCount).filter((p) => !set.has(p));
+          const neighbours = pagesWithin(
+            pages.filter((_, i) => i % 13 === 0).flatMap((p) => [p - 1, p + 1]),
+            pageCount,
+          ).filter((p) => !set.has(p));
           await inBatches(neighbours, async (page) => {
             sameBytes(await s.read(page), s.initial(page), `never-written page ${page}, between ${pages.length} written ones`);
           });
@@ -248,33 +279,43 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
       },
     ),
 
-    check('already-paged', 'AlreadyPagedIn for a page in memory, AlreadyPagedOut for a page already out', c.tracksState ? undefined : 'the pager does not declare tracksState', async () => {
-      await withSubject(t, 'already-paged', async (s) => {
-        await s.read(5);
-        expectCode('a second pageIn(5) with no page-out between', await s.pageIn(5, new Uint8Array(ps)), ResultCode.AlreadyPagedIn);
-        if (!c.pageOut) return;
-        await s.read(6);
-        await s.write(6, patternPage(ps, 6));
-        const again = new Uint8Array(ps);
-        again.set(patternPage(ps, 6));
-        expectCode('pageOut(6, dirty=false) of a page already paged out', await s.pageOut(6, again, false), ResultCode.AlreadyPagedOut);
-        sameBytes(await s.read(6), patternPage(ps, 6), 'page 6 after AlreadyPagedOut');
-      });
-    }),
+    check(
+      'already-paged',
+      'AlreadyPagedIn for a page in memory, AlreadyPagedOut for a page already out',
+      c.tracksState ? undefined : 'the pager does not declare tracksState',
+      async () => {
+        await withSubject(t, 'already-paged', async (s) => {
+          await s.read(5);
+          expectCode('a second pageIn(5) with no page-out between', await s.pageIn(5, new Uint8Array(ps)), ResultCode.AlreadyPagedIn);
+          if (!c.pageOut) return;
+          await s.read(6);
+          await s.write(6, patternPage(ps, 6));
+          const again = new Uint8Array(ps);
+          again.set(patternPage(ps, 6));
+          expectCode('pageOut(6, dirty=false) of a page already paged out', await s.pageOut(6, again, false), ResultCode.AlreadyPagedOut);
+          sameBytes(await s.read(6), patternPage(ps, 6), 'page 6 after AlreadyPagedOut');
+        });
+      },
+    ),
 
-    check('not-implemented', 'NotImplemented for a dirty page-out, and the page unchanged afterwards', c.pageOut ? 'page-out is declared' : undefined, async () => {
-      await withSubject(t, 'not-implemented', async (s) => {
-        for (const page of pagesWithin([0, 2 ** 32], pageCount)) {
-          const before = await s.read(page);
-          const g = new GuardedFrame(ps, 0);
-          g.frame.set(patternPage(ps, page + 5));
-          expectCode(`pageOut(${page}, dirty=true) of a pager declared without page-out`, await s.pageOut(page, g.frame, true), ResultCode.NotImplemented);
-          g.checkGuards(`pageOut(${page})`);
-          // The object keeps the page resident; once it is gone, the page reads as before.
-          sameBytes(await s.read(page), before, `page ${page} after a refused page-out`);
-        }
-      });
-    }),
+    check(
+      'not-implemented',
+      'NotImplemented for a dirty page-out, and the page unchanged afterwards',
+      c.pageOut ? 'page-out is declared' : undefined,
+      async () => {
+        await withSubject(t, 'not-implemented', async (s) => {
+          for (const page of pagesWithin([0, 2 ** 32], pageCount)) {
+            const before = await s.read(page);
+            const g = new GuardedFrame(ps, 0);
+            g.frame.set(patternPage(ps, page + 5));
+            expectCode(`pageOut(${page}, dirty=true) of a pager declared without page-out`, await s.pageOut(page, g.frame, true), ResultCode.NotImplemented);
+            g.checkGuards(`pageOut(${page})`);
+            // The object keeps the page resident; once it is gone, the page reads as before.
+            sameBytes(await s.read(page), before, `page ${page} after a refused page-out`);
+          }
+        });
+      },
+    ),
 
     check('in-flight', 'many pages in flight at once: 64 page-ins (and page-outs) started together all land right', undefined, async () => {
       await withSubject(t, 'in-flight', async (s) => {
@@ -305,65 +346,84 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
       });
     }),
 
-    check('destroyed', 'PagerDestroyed from page-in and page-out after destroy', c.answersDestroyed ? undefined : 'the pager does not declare answersDestroyed (spinvm asks nothing of a destroyed pager)', async () => {
-      const s = await Subject.make(t, 'destroyed');
-      try {
-        await s.read(0);
-        if (c.pageOut) await s.write(0, patternPage(ps, 9));
-      } catch (err) {
-        await s.dispose();
-        throw err;
-      }
-      await s.destroy();
-      expectCode('pageIn(1) after destroy()', await s.pageIn(1, new Uint8Array(ps)), ResultCode.PagerDestroyed);
-      expectCode('pageIn(0) after destroy()', await s.pageIn(0, new Uint8Array(ps)), ResultCode.PagerDestroyed);
-      expectCode('pageOut(0) after destroy()', await s.pageOut(0, new Uint8Array(ps), true), ResultCode.PagerDestroyed);
-    }),
+    check(
+      'destroyed',
+      'PagerDestroyed from page-in and page-out after destroy',
+      c.answersDestroyed ? undefined : 'the pager does not declare answersDestroyed (spinvm asks nothing of a destroyed pager)',
+      async () => {
+        const s = await Subject.make(t, 'destroyed');
+        try {
+          await s.read(0);
+          if (c.pageOut) await s.write(0, patternPage(ps, 9));
+        } catch (err) {
+          await s.dispose();
+          throw err;
+        }
+        await s.destroy();
+        expectCode('pageIn(1) after destroy()', await s.pageIn(1, new Uint8Array(ps)), ResultCode.PagerDestroyed);
+        expectCode('pageIn(0) after destroy()', await s.pageIn(0, new Uint8Array(ps)), ResultCode.PagerDestroyed);
+        expectCode('pageOut(0) after destroy()', await s.pageOut(0, new Uint8Array(ps), true), ResultCode.PagerDestroyed);
+      },
+    ),
 
-    check('frame-size', 'a frame that is not exactly one page is refused (thrown, rejected or a failure code)', c.checksFrames ? undefined : 'the pager does not declare checksFrames (spinvm only hands a pager whole pages)', async () => {
-      await withSubject(t, 'frame-size', async (s) => {
-        const refused = async (what: string, call: () => unknown): Promise<void> => {
-          const outcome = await s.attempt(what, call);
-          if (outcome.error === undefined && (outcome.code === ResultCode.Success || outcome.code === ResultCode.AlreadyPagedIn || outcome.code === ResultCode.AlreadyPagedOut)) {
-            throw new ConformanceFailure(`${what} answered ${codeName(outcome.code)}: a frame of the wrong size must be refused`);
+    check(
+      'frame-size',
+      'a frame that is not exactly one page is refused (thrown, rejected or a failure code)',
+      c.checksFrames ? undefined : 'the pager does not declare checksFrames (spinvm only hands a pager whole pages)',
+      async () => {
+        await withSubject(t, 'frame-size', async (s) => {
+          const refused = async (what: string, call: () => unknown): Promise<void> => {
+            const outcome = await s.attempt(what, call);
+            if (
+              outcome.error === undefined &&
+              (outcome.code === ResultCode.Success || outcome.code === ResultCode.AlreadyPagedIn || outcome.code === ResultCode.AlreadyPagedOut)
+            ) {
+              throw new ConformanceFailure(`${what} answered ${codeName(outcome.code)}: a frame of the wrong size must be refused`);
+            }
+          };
+          for (const length of [ps - 1, ps + 1, ps / 2, 0]) {
+            await refused(`pageIn(3) into a ${length}-byte frame`, () => s.pager.pageIn(3, new Uint8Array(length), 'read'));
           }
-        };
-        for (const length of [ps - 1, ps + 1, ps / 2, 0]) {
-          await refused(`pageIn(3) into a ${length}-byte frame`, () => s.pager.pageIn(3, new Uint8Array(length), 'read'));
-        }
-        const proper = await s.read(3);
-        if (c.pageOut) {
-          for (const length of [ps - 1, ps * 2]) {
-            await refused(`pageOut(3) of a ${length}-byte frame`, () => s.pager.pageOut(3, new Uint8Array(length).fill(0x42), true));
+          const proper = await s.read(3);
+          if (c.pageOut) {
+            for (const length of [ps - 1, ps * 2]) {
+              await refused(`pageOut(3) of a ${length}-byte frame`, () => s.pager.pageOut(3, new Uint8Array(length).fill(0x42), true));
+            }
           }
-        }
-        sameBytes(proper, s.initial(3), 'page 3');
-      });
-    }),
+          sameBytes(proper, s.initial(3), 'page 3');
+        });
+      },
+    ),
 
-    check('persistent', 'what was paged out survives destroy: a reopened pager reads it back', c.persistent ? undefined : 'the pager is not declared persistent', async () => {
-      const first = await Subject.make(t, 'persistent');
-      const pages = pagesWithin([0, 5, 2 ** 32], pageCount);
-      try {
-        for (const page of pages) {
-          await first.read(page);
-          if (c.pageOut) await first.write(page, patternPage(ps, page + 11));
+    check(
+      'persistent',
+      'what was paged out survives destroy: a reopened pager reads it back',
+      c.persistent ? undefined : 'the pager is not declared persistent',
+      async () => {
+        const first = await Subject.make(t, 'persistent');
+        const pages = pagesWithin([0, 5, 2 ** 32], pageCount);
+        try {
+          for (const page of pages) {
+            await first.read(page);
+            if (c.pageOut) await first.write(page, patternPage(ps, page + 11));
+          }
+        } catch (err) {
+          await first.dispose();
+          throw err;
         }
-      } catch (err) {
-        await first.dispose();
-        throw err;
-      }
-      await first.destroy();
-      const second = await Subject.make(t, 'persistent', () => t.reopen!(first.pager));
-      try {
-        for (const page of pages) sameBytes(await second.read(page), c.pageOut ? patternPage(ps, page + 11) : second.initial(page), `page ${page} after destroy and reopen`);
-        sameBytes(await second.read(7), second.initial(7), 'never-written page 7 after reopen');
-      } catch (err) {
-        await second.dispose();
-        throw err;
-      }
-      await second.destroy();
-    }),
+        await first.destroy();
+        const second = await Subject.make(t, 'persistent', () => t.reopen!(first.pager));
+        try {
+          for (const page of pages)
+            sameBytes(await second.read(page), c.pageOut ? patternPage(ps, page + 11) : second.initial(page), `page ${page} after destroy and reopen`);
+          sameBytes(await second.read(7), second.initial(7), 'never-written page 7 after reopen');
+        } catch (err) {
+          await second.dispose();
+          throw err;
+        }
+        await second.destroy();
+      },
+    ),
   ];
 }
 

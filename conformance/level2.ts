@@ -53,25 +53,34 @@ export function levelTwoChecks(t: CheckedTarget): ConformanceCheck[] {
   const longPages = Math.min(MAX_FLUSH_RUN + 6, c.maxPages - 1);
   const longSize = ps * longPages + Math.floor(ps / 2) + 3;
   const longFrames = [4, longPages + 16];
-  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({ id, level: 2, pageSize: ps, title, skip, run, timeout: 0 });
+  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({
+    id,
+    level: 2,
+    pageSize: ps,
+    title,
+    skip,
+    run,
+    timeout: 0,
+  });
   return [
-    check(
-      'model-sequential',
-      `randomized reads and writes over 2 objects through ${frames(2)} frames match a reference model`,
-      undefined,
-      () => assertModel(t, { objects: 2, objectSize, frames: frames(2), pageSize: ps, flush: pageOut, batches: false }, t.runs, 60),
+    check('model-sequential', `randomized reads and writes over 2 objects through ${frames(2)} frames match a reference model`, undefined, () =>
+      assertModel(t, { objects: 2, objectSize, frames: frames(2), pageSize: ps, flush: pageOut, batches: false }, t.runs, 60),
     ),
-    check(
-      'model-concurrent',
-      `the same with operations at once, over 3 objects through ${frames(3)} frames`,
-      undefined,
-      () => assertModel(t, { objects: 3, objectSize, frames: frames(3), pageSize: ps, flush: pageOut, batches: true }, Math.max(1, Math.ceil(t.runs * 0.6)), 40),
+    check('model-concurrent', `the same with operations at once, over 3 objects through ${frames(3)} frames`, undefined, () =>
+      assertModel(t, { objects: 3, objectSize, frames: frames(3), pageSize: ps, flush: pageOut, batches: true }, Math.max(1, Math.ceil(t.runs * 0.6)), 40),
     ),
     check(
       'model-persistent',
       `randomized writes, rewrites (to zeros, to initial contents, to another page's contents), flushes in runs of up to ${MAX_FLUSH_RUN} pages and reopenings match a reference model`,
       !c.persistent ? 'the pager is not declared persistent' : !pageOut ? 'page-out is declared absent' : undefined,
-      () => assertModel(t, { objects: 1, objectSize: longSize, frames: longFrames[0]!, pageSize: ps, flush: true, batches: false, persistent: true }, Math.max(Math.min(t.runs, 10), Math.ceil(t.runs * 0.4)), 30, longFrames),
+      () =>
+        assertModel(
+          t,
+          { objects: 1, objectSize: longSize, frames: longFrames[0]!, pageSize: ps, flush: true, batches: false, persistent: true },
+          Math.max(Math.min(t.runs, 10), Math.ceil(t.runs * 0.4)),
+          30,
+          longFrames,
+        ),
     ),
   ];
 }

@@ -20,10 +20,13 @@ export interface PagerConformanceOptions extends PagerConformanceTarget, TestFun
  * registered at all (a test that cannot fail is no test); `runPagerConformance` lists them as skipped.
  */
 export function definePagerConformance(options: PagerConformanceOptions): void {
-  if (!options || typeof options !== 'object') throw new TypeError('definePagerConformance needs an options object: definePagerConformance({ describe, it, pager: MyPager })');
+  if (!options || typeof options !== 'object')
+    throw new TypeError('definePagerConformance needs an options object: definePagerConformance({ describe, it, pager: MyPager })');
   const { describe, it, afterAll, ...target } = options;
   if (typeof describe !== 'function' || typeof it !== 'function') {
-    throw new TypeError("definePagerConformance needs describe and it: definePagerConformance({ describe, it, pager: MyPager }) with vitest's (or node:test's)");
+    throw new TypeError(
+      "definePagerConformance needs describe and it: definePagerConformance({ describe, it, pager: MyPager }) with vitest's (or node:test's)",
+    );
   }
   refuseUnknownKeys('definePagerConformance', target);
   const d = checkTarget(target);

@@ -57,7 +57,11 @@ export async function runPagerConformance(target: PagerConformanceTarget, option
         options.onStart?.(check);
         const started = performance.now();
         try {
-          await withTimeout(check.run(), check.timeout, `the check (${check.id} at ${check.pageSize}-byte pages; give a longer timeout if the pager is slow, not stuck)`);
+          await withTimeout(
+            check.run(),
+            check.timeout,
+            `the check (${check.id} at ${check.pageSize}-byte pages; give a longer timeout if the pager is slow, not stuck)`,
+          );
           result = { ...base, pageSize: check.pageSize, status: 'passed', ms: performance.now() - started };
         } catch (err) {
           const error = err instanceof Error ? err : new ConformanceFailure(String(err));

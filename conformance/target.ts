@@ -119,7 +119,21 @@ export interface CheckedTarget {
   initialPage: (page: number) => Uint8Array;
 }
 
-const KNOWN_KEYS = new Set(['pager', 'name', 'makePager', 'capabilities', 'pageSizes', 'pageSize', 'initialPage', 'reopen', 'seed', 'runs', 'timeout', 'callTimeout', 'cleanup']);
+const KNOWN_KEYS = new Set([
+  'pager',
+  'name',
+  'makePager',
+  'capabilities',
+  'pageSizes',
+  'pageSize',
+  'initialPage',
+  'reopen',
+  'seed',
+  'runs',
+  'timeout',
+  'callTimeout',
+  'cleanup',
+]);
 const CAPABILITY_EXAMPLE = '{ pageOut: true, persistent: false, readOnly: false, zeroFill: true }';
 
 /** Checks a declaration and fills in its defaults; throws a TypeError naming the problem. */
@@ -138,23 +152,32 @@ export function checkTarget(target: PagerConformanceTarget): CheckedDeclaration 
   if (makePager === undefined) {
     if (!cls) fail('give pager: YourPagerClass (with static capabilities), or makePager: () => new YourPager(...)');
     if (cls!.length > 0) {
-      fail(`${cls!.name}'s constructor takes ${cls!.length} argument${cls!.length === 1 ? '' : 's'}, so the kit cannot make one by itself: give makePager: () => new ${cls!.name}(...) as well`);
+      fail(
+        `${cls!.name}'s constructor takes ${cls!.length} argument${cls!.length === 1 ? '' : 's'}, so the kit cannot make one by itself: give makePager: () => new ${cls!.name}(...) as well`,
+      );
     }
     makePager = () => new cls!();
   }
   if (typeof makePager !== 'function') fail('makePager must be a function answering a fresh Pager');
 
   const declared = cls?.capabilities;
-  if (declared !== undefined && (declared === null || typeof declared !== 'object')) fail(`${cls!.name}.capabilities must be an object like ${CAPABILITY_EXAMPLE}`);
-  if (target.capabilities !== undefined && (target.capabilities === null || typeof target.capabilities !== 'object')) fail(`capabilities must be an object like ${CAPABILITY_EXAMPLE}`);
+  if (declared !== undefined && (declared === null || typeof declared !== 'object'))
+    fail(`${cls!.name}.capabilities must be an object like ${CAPABILITY_EXAMPLE}`);
+  if (target.capabilities !== undefined && (target.capabilities === null || typeof target.capabilities !== 'object'))
+    fail(`capabilities must be an object like ${CAPABILITY_EXAMPLE}`);
   if (!declared && !target.capabilities) {
-    fail(cls
-      ? `${cls.name} has no static capabilities: declare what it does once, on the class: static capabilities = ${CAPABILITY_EXAMPLE}`
-      : `capabilities are missing: declare them on the pager class (static capabilities = ${CAPABILITY_EXAMPLE}) and give pager: YourPagerClass, or give capabilities`);
+    fail(
+      cls
+        ? `${cls.name} has no static capabilities: declare what it does once, on the class: static capabilities = ${CAPABILITY_EXAMPLE}`
+        : `capabilities are missing: declare them on the pager class (static capabilities = ${CAPABILITY_EXAMPLE}) and give pager: YourPagerClass, or give capabilities`,
+    );
   }
   const c: PagerCapabilities = { ...(declared ?? {}), ...(target.capabilities ?? {}) } as PagerCapabilities;
   for (const key of ['pageOut', 'persistent', 'readOnly', 'zeroFill'] as const) {
-    if (typeof c[key] !== 'boolean') fail(`capabilities.${key} must be true or false (capabilities are ${CAPABILITY_EXAMPLE} and optional tracksState, checksFrames, answersDestroyed, maxPages)`);
+    if (typeof c[key] !== 'boolean')
+      fail(
+        `capabilities.${key} must be true or false (capabilities are ${CAPABILITY_EXAMPLE} and optional tracksState, checksFrames, answersDestroyed, maxPages)`,
+      );
   }
   for (const key of ['tracksState', 'checksFrames', 'answersDestroyed'] as const) {
     if (c[key] !== undefined && typeof c[key] !== 'boolean') fail(`capabilities.${key} must be true, false or absent`);

@@ -79,7 +79,8 @@ export function takeExtensionFlags(argv: readonly string[]): { extensions: strin
     }
     if (arg === '--extension') {
       const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new ExtensionError('--extension', 'bad-config', '--extension needs a module path or package name');
+      if (value === undefined || value.startsWith('--'))
+        throw new ExtensionError('--extension', 'bad-config', '--extension needs a module path or package name');
       extensions.push(value);
       i++;
     } else if (arg.startsWith('--extension=')) {

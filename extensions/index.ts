@@ -5,7 +5,14 @@ export { EXTENSION_API_VERSION, type ExtensionContext, type ExtensionManifest, t
 export { ExtensionError, type ExtensionErrorReason } from './errors.js';
 export { extensionsOf } from './manager/extensions-of.js';
 export type { ExtensionManager, ExtensionInfo, LoadOptions, UnloadOptions, UnloadReport } from './manager/manager.js';
-export { EXTENSION_CONFIG_FILE, loadConfiguredExtensions, readExtensionConfig, takeExtensionFlags, type ExtensionEntry, type LoadConfiguredOptions } from './config.js';
+export {
+  EXTENSION_CONFIG_FILE,
+  loadConfiguredExtensions,
+  readExtensionConfig,
+  takeExtensionFlags,
+  type ExtensionEntry,
+  type LoadConfiguredOptions,
+} from './config.js';
 
 // For the command line, not for users: `spinvm conformance <module>` finds a pager module as extensions are found.
 /** @internal */

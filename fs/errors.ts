@@ -1,19 +1,7 @@
 import { SpinVmError } from '../vmcore/index.js';
 
 /** What a file system call was doing when it failed; the sync and async forms of a call share a name. */
-export type FileOperation =
-  | 'open'
-  | 'read'
-  | 'write'
-  | 'size'
-  | 'truncate'
-  | 'sync'
-  | 'close'
-  | 'remove'
-  | 'mkdtemp'
-  | 'mkdir'
-  | 'rmdir'
-  | 'realpath';
+export type FileOperation = 'open' | 'read' | 'write' | 'size' | 'truncate' | 'sync' | 'close' | 'remove' | 'mkdtemp' | 'mkdir' | 'rmdir' | 'realpath';
 
 /** The errno-style reasons spinvm's file systems produce; others from the OS pass through as their code. */
 export type FileSystemReason =

@@ -251,7 +251,9 @@ export class MemoryFileSystem implements FileSystem {
   resize(operation: FileOperation, path: string, file: FileNode, size: number): void {
     if (size > file.size) {
       if (size > this.maxFileSize) {
-        throw new FileSystemError(operation, path, 'EFBIG', { detail: `file too large: ${size} bytes is over this file system's limit of ${this.maxFileSize}` });
+        throw new FileSystemError(operation, path, 'EFBIG', {
+          detail: `file too large: ${size} bytes is over this file system's limit of ${this.maxFileSize}`,
+        });
       }
       if (this.usedBytes + (size - file.size) > this.capacity) throw new FileSystemError(operation, path, 'ENOSPC');
       if (size > file.data.length) {

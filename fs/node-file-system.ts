@@ -149,7 +149,11 @@ class NodeFileHandle implements FileHandle {
   private readonly inflight = new InFlight();
   private closing: Promise<void> | undefined;
 
-  constructor(fd: number, readonly path: string, readonly writable: boolean) {
+  constructor(
+    fd: number,
+    readonly path: string,
+    readonly writable: boolean,
+  ) {
     this.fd = fd;
   }
 
@@ -208,9 +212,7 @@ class NodeFileHandle implements FileHandle {
     return this.inflight.track(async () => {
       let done = 0;
       while (done < want) {
-        const n = await call('read', this.path, (cb: Callback<number>) =>
-          fs.read(this.fd, buffer, start + done, want - done, position + done, cb),
-        );
+        const n = await call('read', this.path, (cb: Callback<number>) => fs.read(this.fd, buffer, start + done, want - done, position + done, cb));
         if (n === 0) break;
         done += n;
       }
@@ -225,9 +227,7 @@ class NodeFileHandle implements FileHandle {
     return this.inflight.track(async () => {
       let done = 0;
       while (done < want) {
-        const n = await call('write', this.path, (cb: Callback<number>) =>
-          fs.write(this.fd, buffer, start + done, want - done, position + done, cb),
-        );
+        const n = await call('write', this.path, (cb: Callback<number>) => fs.write(this.fd, buffer, start + done, want - done, position + done, cb));
         if (n === 0) throw new FileSystemError('write', this.path, 'EIO', { detail: `the write made no progress after ${done} of ${want} bytes` });
         done += n;
       }

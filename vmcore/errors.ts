@@ -17,7 +17,11 @@ export class SpinVmError extends Error {
 export class InvalidArgumentError extends SpinVmError {
   override readonly code: string = 'SPINVM_INVALID_ARGUMENT';
   override readonly errno = 'EINVAL';
-  constructor(readonly argument: string, readonly value: unknown, expected: string) {
+  constructor(
+    readonly argument: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
     super(`${argument} must be ${expected}; got ${describe(value)}`);
   }
 }
@@ -34,7 +38,12 @@ export class FrameSizeError extends InvalidArgumentError {
 export class OutOfRangeError extends SpinVmError {
   override readonly code = 'SPINVM_OUT_OF_RANGE';
   override readonly errno = 'ERANGE';
-  constructor(readonly argument: string, readonly value: number, readonly limit: number, what: string) {
+  constructor(
+    readonly argument: string,
+    readonly value: number,
+    readonly limit: number,
+    what: string,
+  ) {
     super(`${argument} ${value} is out of range: ${what} (limit ${limit})`);
   }
 }
@@ -42,7 +51,10 @@ export class OutOfRangeError extends SpinVmError {
 /** The memory object (or instance) was destroyed; nothing more can be done with it. */
 export class DestroyedError extends SpinVmError {
   override readonly code = 'SPINVM_DESTROYED';
-  constructor(readonly what: string, cause?: unknown) {
+  constructor(
+    readonly what: string,
+    cause?: unknown,
+  ) {
     super(`${what} has been destroyed`, cause === undefined ? undefined : { cause });
   }
 }
@@ -86,7 +98,12 @@ export class PagerIoError extends SpinVmError {
 export class PagerProtocolError extends SpinVmError {
   override readonly code = 'SPINVM_PAGER_PROTOCOL';
   override readonly errno = 'EPROTO';
-  constructor(readonly object: string, readonly page: number, operation: string, answer: unknown) {
+  constructor(
+    readonly object: string,
+    readonly page: number,
+    operation: string,
+    answer: unknown,
+  ) {
     super(`${object}: ${operation} of page ${page} answered ${describe(answer)}, which is not a ResultCode`);
   }
 }
@@ -95,7 +112,10 @@ export class PagerProtocolError extends SpinVmError {
 export class OutOfMemoryError extends SpinVmError {
   override readonly code = 'SPINVM_OUT_OF_FRAMES';
   override readonly errno = 'ENOMEM';
-  constructor(readonly frames: number, detail: string) {
+  constructor(
+    readonly frames: number,
+    detail: string,
+  ) {
     super(`out of frames: none of the ${frames} frames can be reclaimed (${detail})`);
   }
 }
@@ -103,7 +123,10 @@ export class OutOfMemoryError extends SpinVmError {
 /** A synchronous access touched a page that is not resident; `await object.request(page, access)` first. */
 export class NotResidentError extends SpinVmError {
   override readonly code: string = 'SPINVM_NOT_RESIDENT';
-  constructor(readonly object: string, readonly page: number) {
+  constructor(
+    readonly object: string,
+    readonly page: number,
+  ) {
     super(`${object}: page ${page} is not resident; fault it in with request() or use the async read/write`);
   }
 }

@@ -47,7 +47,8 @@ export function checkOptions<T extends object>(argument: string, value: unknown,
     throw new InvalidArgumentError(argument, value, 'an options object');
   }
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new InvalidArgumentError(`${argument}.${key}`, (value as Record<string, unknown>)[key], `absent (known options: ${known.join(', ')})`);
+    if (!known.includes(key))
+      throw new InvalidArgumentError(`${argument}.${key}`, (value as Record<string, unknown>)[key], `absent (known options: ${known.join(', ')})`);
   }
   return value as Partial<T>;
 }
@@ -72,7 +73,8 @@ export function newBytes(argument: string, length: number): Uint8Array {
  * worker (detached) or shrunk meanwhile is a typed error, never a bare TypeError from the copy.
  */
 export function checkStillAttached(argument: string, bytes: Uint8Array, length: number): void {
-  if (bytes.length < length) throw new InvalidArgumentError(argument, bytes, `a Uint8Array of ${length} bytes that stays attached until the write settles (it was detached or shrunk)`);
+  if (bytes.length < length)
+    throw new InvalidArgumentError(argument, bytes, `a Uint8Array of ${length} bytes that stays attached until the write settles (it was detached or shrunk)`);
 }
 
 /** Whether an empty view's buffer has been detached (transferred): constructing a view over it throws. */

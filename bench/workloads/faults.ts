@@ -35,9 +35,20 @@ export async function faults(ctx: Context): Promise<void> {
     const st = obj.stat();
     const vs = vm.stat();
     ctx.add({
-      workload: W, case: WARM, impl: 'spinvm request(p, write)', role: 'spinvm', available: true,
-      ops: faultPages, seconds, ...sampler.percentiles(), frames: vs.frames, faults: st.faults, hitRatio: 0,
-      metadataBytesPerFrame: vs.metadataBytesPerFrame, poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base,
+      workload: W,
+      case: WARM,
+      impl: 'spinvm request(p, write)',
+      role: 'spinvm',
+      available: true,
+      ops: faultPages,
+      seconds,
+      ...sampler.percentiles(),
+      frames: vs.frames,
+      faults: st.faults,
+      hitRatio: 0,
+      metadataBytesPerFrame: vs.metadataBytesPerFrame,
+      poolBytes: vs.frames * ps,
+      rssBytes: (await ctx.settledRss()) - base,
       extra: { evictions: st.evictions, asyncFaults },
     });
     await vm.destroy();
@@ -54,9 +65,20 @@ export async function faults(ctx: Context): Promise<void> {
     const seconds = (now() - t0) / 1000;
     const vs = vm.stat();
     ctx.add({
-      workload: W, case: COLD, impl: 'spinvm request(p, write)', role: 'spinvm', available: true,
-      ops: coldPool, seconds, ...sampler.percentiles(), frames: vs.frames, faults: obj.stat().faults, hitRatio: 0,
-      metadataBytesPerFrame: vs.metadataBytesPerFrame, poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base,
+      workload: W,
+      case: COLD,
+      impl: 'spinvm request(p, write)',
+      role: 'spinvm',
+      available: true,
+      ops: coldPool,
+      seconds,
+      ...sampler.percentiles(),
+      frames: vs.frames,
+      faults: obj.stat().faults,
+      hitRatio: 0,
+      metadataBytesPerFrame: vs.metadataBytesPerFrame,
+      poolBytes: vs.frames * ps,
+      rssBytes: (await ctx.settledRss()) - base,
       extra: { asyncFaults },
     });
     await vm.destroy();
@@ -76,7 +98,16 @@ export async function faults(ctx: Context): Promise<void> {
       } else ring[p % faultPool] = new Uint8Array(ps);
     }
     const seconds = (now() - t0) / 1000;
-    ctx.add({ workload: W, case: WARM, impl: 'new Uint8Array(page), ring of pool size', role: 'peer', available: true, ops: faultPages, seconds, ...sampler.percentiles() });
+    ctx.add({
+      workload: W,
+      case: WARM,
+      impl: 'new Uint8Array(page), ring of pool size',
+      role: 'peer',
+      available: true,
+      ops: faultPages,
+      seconds,
+      ...sampler.percentiles(),
+    });
   }
   await ctx.settledRss();
 
@@ -96,7 +127,17 @@ export async function faults(ctx: Context): Promise<void> {
       } else mp.get(p);
     }
     const seconds = (now() - t0) / 1000;
-    ctx.add({ workload: W, case: WARM, impl: 'memory-pager get', role: 'peer', available: true, ops: n, seconds, ...sampler.percentiles(), note: `${n} pages: it cannot evict` });
+    ctx.add({
+      workload: W,
+      case: WARM,
+      impl: 'memory-pager get',
+      role: 'peer',
+      available: true,
+      ops: n,
+      seconds,
+      ...sampler.percentiles(),
+      note: `${n} pages: it cannot evict`,
+    });
     mp = new MP.value(ps);
     void mp;
     await ctx.settledRss();
@@ -108,7 +149,16 @@ export async function faults(ctx: Context): Promise<void> {
     let a: Uint8Array | undefined = new Uint8Array(n * ps);
     const r = kernelTouch(a, n, ps);
     a = undefined;
-    ctx.add({ workload: W, case: WARM, impl: 'kernel: first write to fresh ArrayBuffer page', role: 'peer', available: true, ops: n, ...r, note: `${n} pages` });
+    ctx.add({
+      workload: W,
+      case: WARM,
+      impl: 'kernel: first write to fresh ArrayBuffer page',
+      role: 'peer',
+      available: true,
+      ops: n,
+      ...r,
+      note: `${n} pages`,
+    });
     await ctx.settledRss();
   }
   // The kernel through mmap: a private mapping of /dev/zero (anonymous memory), one write per page.
@@ -126,7 +176,16 @@ export async function faults(ctx: Context): Promise<void> {
       }
       const r = kernelTouch(a, n, ps);
       a = undefined;
-      ctx.add({ workload: W, case: WARM, impl: 'kernel mmap (@riaskov/mmap-io) write fault', role: 'peer', available: true, ops: n, ...r, note: `${n} pages of /dev/zero, MAP_PRIVATE` });
+      ctx.add({
+        workload: W,
+        case: WARM,
+        impl: 'kernel mmap (@riaskov/mmap-io) write fault',
+        role: 'peer',
+        available: true,
+        ops: n,
+        ...r,
+        note: `${n} pages of /dev/zero, MAP_PRIVATE`,
+      });
       await ctx.settledRss();
     });
   }

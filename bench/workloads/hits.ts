@@ -56,7 +56,8 @@ export async function hits(ctx: Context): Promise<void> {
   await guarded(ctx, W, C4, AS, 'spinvm', async () => {
     const as = createAddressSpace(vm);
     const start = await as.map({ object: obj, offset: 0, length: size, prot: ['read', 'write'], share: 'shared' });
-    if (asGet4(as, start, off4, Math.min(ops, 1000)) !== spinGet4(obj, off4, Math.min(ops, 1000))) throw new Error('the address space reads other bytes than the object');
+    if (asGet4(as, start, off4, Math.min(ops, 1000)) !== spinGet4(obj, off4, Math.min(ops, 1000)))
+      throw new Error('the address space reads other bytes than the object');
     loops.push({ kase: C4, impl: AS, role: 'spinvm', loop: () => asGet4(as, start, off4, ops) });
   });
   // The limit: the same bytes in one plain array.
@@ -84,9 +85,10 @@ export async function hits(ctx: Context): Promise<void> {
   const faults = obj.stat().faults - faults0;
   for (const l of loops) {
     const r = best.get(`${l.kase}|${l.impl}`)!;
-    const spin = l.role === 'spinvm'
-      ? { frames: st.frames, faults, hitRatio: 1 - faults / ops, metadataBytesPerFrame: st.metadataBytesPerFrame, poolBytes: st.frames * ps, rssBytes }
-      : {};
+    const spin =
+      l.role === 'spinvm'
+        ? { frames: st.frames, faults, hitRatio: 1 - faults / ops, metadataBytesPerFrame: st.metadataBytesPerFrame, poolBytes: st.frames * ps, rssBytes }
+        : {};
     ctx.add({ workload: W, case: l.kase, impl: l.impl, role: l.role, available: true, ops, seconds: r.seconds, check: r.check, ...spin });
   }
   await vm.destroy();
@@ -125,7 +127,14 @@ export async function hitsDenseCacheExperiment(ctx: Context): Promise<void> {
   const h = best.get('hash')!;
   const d = best.get('dense')!;
   ctx.add({
-    workload: 'hits', case: '4-byte reads', impl: 'spinvm getUint, hash cache (objects over 2^20 pages)', role: 'spinvm', available: true, ops, seconds: h.seconds, check: h.check,
+    workload: 'hits',
+    case: '4-byte reads',
+    impl: 'spinvm getUint, hash cache (objects over 2^20 pages)',
+    role: 'spinvm',
+    available: true,
+    ops,
+    seconds: h.seconds,
+    check: h.check,
     note: `TOKENS.CacheFactory rebound to HashCache; the default page table in the same rounds: ${((d.seconds * 1e9) / ops).toFixed(1)} ns/op`,
   });
   await hash.vm.destroy();

@@ -56,10 +56,23 @@ export async function memory(ctx: Context): Promise<void> {
     }
     const r = fresh ? await spawnProbe(self, args) : await probe(args);
     ctx.add({
-      workload: W, case: C, impl: s.impl, role: 'spinvm', available: true, ops: r.ops, seconds: r.seconds, frames: filePool,
-      poolBytes, rssBytes: r.peak - r.baseline, metadataBytesPerFrame: r.metadataBytesPerFrame,
+      workload: W,
+      case: C,
+      impl: s.impl,
+      role: 'spinvm',
+      available: true,
+      ops: r.ops,
+      seconds: r.seconds,
+      frames: filePool,
+      poolBytes,
+      rssBytes: r.peak - r.baseline,
+      metadataBytesPerFrame: r.metadataBytesPerFrame,
       note: fresh ? 'fresh process' : 'in this process (run from sources)',
-      extra: { baselineMiB: +(r.baseline / 2 ** 20).toFixed(1), peakOverPoolMiB: +((r.peak - r.baseline - poolBytes) / 2 ** 20).toFixed(1), endOverPoolMiB: +((r.end - r.baseline - poolBytes) / 2 ** 20).toFixed(1) },
+      extra: {
+        baselineMiB: +(r.baseline / 2 ** 20).toFixed(1),
+        peakOverPoolMiB: +((r.peak - r.baseline - poolBytes) / 2 ** 20).toFixed(1),
+        endOverPoolMiB: +((r.end - r.baseline - poolBytes) / 2 ** 20).toFixed(1),
+      },
     });
   }
 }

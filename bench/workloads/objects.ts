@@ -55,15 +55,33 @@ export async function objects(ctx: Context): Promise<void> {
     const vs = vm.stat();
     const faults = objs.reduce((n, o) => n + o.stat().faults, 0);
     ctx.add({
-      workload: W, case: CR, impl: 'spinvm getUint', role: 'spinvm', available: true, ops, seconds: r.seconds, check: r.check,
-      frames: vs.frames, faults: faults - totalPages, hitRatio: 1, metadataBytesPerFrame: vs.metadataBytesPerFrame,
-      poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base, extra: { objects: vs.objects, heapBytesPerObject: Math.round(heapPerObject) },
+      workload: W,
+      case: CR,
+      impl: 'spinvm getUint',
+      role: 'spinvm',
+      available: true,
+      ops,
+      seconds: r.seconds,
+      check: r.check,
+      frames: vs.frames,
+      faults: faults - totalPages,
+      hitRatio: 1,
+      metadataBytesPerFrame: vs.metadataBytesPerFrame,
+      poolBytes: vs.frames * ps,
+      rssBytes: (await ctx.settledRss()) - base,
+      extra: { objects: vs.objects, heapBytesPerObject: Math.round(heapPerObject) },
     });
     const t1 = now();
     await Promise.all(objs.map((o) => o.destroy()));
     const destroySeconds = (now() - t1) / 1000;
     ctx.add({
-      workload: W, case: CM, impl: 'spinvm createMemoryObject', role: 'spinvm', available: true, ops: count, seconds: makeSeconds,
+      workload: W,
+      case: CM,
+      impl: 'spinvm createMemoryObject',
+      role: 'spinvm',
+      available: true,
+      ops: count,
+      seconds: makeSeconds,
       extra: { heapBytesPerObject: Math.round(heapPerObject) },
     });
     ctx.add({ workload: W, case: CM, impl: 'spinvm destroy (resident pages)', role: 'spinvm', available: true, ops: count, seconds: destroySeconds });
@@ -139,8 +157,20 @@ export async function objects(ctx: Context): Promise<void> {
     const vs = vm.stat();
     const faults = objs.reduce((n, o) => n + o.stat().faults, 0);
     ctx.add({
-      workload: W, case: CE, impl: 'spinvm request + getUint', role: 'spinvm', available: true, ops, seconds, check: s >>> 0, ...sampler.percentiles(),
-      frames: vs.frames, faults, hitRatio: 1 - faults / ops, metadataBytesPerFrame: vs.metadataBytesPerFrame, poolBytes: vs.frames * ps,
+      workload: W,
+      case: CE,
+      impl: 'spinvm request + getUint',
+      role: 'spinvm',
+      available: true,
+      ops,
+      seconds,
+      check: s >>> 0,
+      ...sampler.percentiles(),
+      frames: vs.frames,
+      faults,
+      hitRatio: 1 - faults / ops,
+      metadataBytesPerFrame: vs.metadataBytesPerFrame,
+      poolBytes: vs.frames * ps,
       rssBytes: (await ctx.settledRss()) - base,
     });
     await vm.destroy();
@@ -165,6 +195,18 @@ export async function objects(ctx: Context): Promise<void> {
       if (timed) sampler.add(now() - t);
     }
     const seconds = (now() - t0) / 1000;
-    ctx.add({ workload: W, case: CE, impl: 'lru-cache of zero pages', role: 'peer', available: true, ops, seconds, check: s >>> 0, ...sampler.percentiles(), hitRatio: hits / ops, faults: ops - hits });
+    ctx.add({
+      workload: W,
+      case: CE,
+      impl: 'lru-cache of zero pages',
+      role: 'peer',
+      available: true,
+      ops,
+      seconds,
+      check: s >>> 0,
+      ...sampler.percentiles(),
+      hitRatio: hits / ops,
+      faults: ops - hits,
+    });
   }
 }

@@ -23,7 +23,9 @@ export async function random(ctx: Context): Promise<void> {
   const file = ctx.testFile();
   const { pageSize: ps, filePool, randomOps: ops, promiseOps } = ctx.sizes;
   const dists: Array<'uniform' | number> = [...ctx.options.zipf, 'uniform'];
-  ctx.progress(`random: ${ops} page reads over ${file.pages} pages, pool ${filePool} frames; ${dists.map((d) => (d === 'uniform' ? d : `zipf ${d}`)).join(', ')}`);
+  ctx.progress(
+    `random: ${ops} page reads over ${file.pages} pages, pool ${filePool} frames; ${dists.map((d) => (d === 'uniform' ? d : `zipf ${d}`)).join(', ')}`,
+  );
 
   for (const [di, dist] of dists.entries()) {
     const C = dist === 'uniform' ? 'uniform' : `zipf ${dist}`;
@@ -58,7 +60,19 @@ export async function random(ctx: Context): Promise<void> {
         }
         hitRatio = cache.hitRatio;
         const seconds = (now() - t0) / 1000;
-        ctx.add({ workload: W, case: C, impl: 'lru-cache + fs.readSync', role: 'peer', available: true, ops, seconds, check: s >>> 0, hitRatio, ...sampler.percentiles(), faults: cache.misses });
+        ctx.add({
+          workload: W,
+          case: C,
+          impl: 'lru-cache + fs.readSync',
+          role: 'peer',
+          available: true,
+          ops,
+          seconds,
+          check: s >>> 0,
+          hitRatio,
+          ...sampler.percentiles(),
+          faults: cache.misses,
+        });
       }
 
       // No cache: a 4 KiB fs.readSync on every access, the cost of one page-in.
@@ -80,7 +94,17 @@ export async function random(ctx: Context): Promise<void> {
           }
         }
         const seconds = (now() - t0) / 1000;
-        ctx.add({ workload: W, case: C, impl: 'fs.readSync 4 KiB per access', role: 'peer', available: true, ops, seconds, check: s >>> 0, ...sampler.percentiles() });
+        ctx.add({
+          workload: W,
+          case: C,
+          impl: 'fs.readSync 4 KiB per access',
+          role: 'peer',
+          available: true,
+          ops,
+          seconds,
+          check: s >>> 0,
+          ...sampler.percentiles(),
+        });
       }
     } finally {
       closeSync(fd);
@@ -102,7 +126,17 @@ export async function random(ctx: Context): Promise<void> {
       }
       const seconds = (now() - t0) / 1000;
       await fh.close();
-      ctx.add({ workload: W, case: C, impl: 'fs.promises read 4 KiB per access', role: 'peer', available: true, ops: n, seconds, ...sampler.percentiles(), note: n < ops ? `first ${n} accesses` : undefined });
+      ctx.add({
+        workload: W,
+        case: C,
+        impl: 'fs.promises read 4 KiB per access',
+        role: 'peer',
+        available: true,
+        ops: n,
+        seconds,
+        ...sampler.percentiles(),
+        note: n < ops ? `first ${n} accesses` : undefined,
+      });
     }
 
     // The kernel's mmap: faults from the page cache on first touch, plain loads after.
@@ -117,7 +151,17 @@ export async function random(ctx: Context): Promise<void> {
           let s = 0;
           for (let i = 0; i < ops; i++) s ^= u32(m, pages[i]! * ps + within[i]!);
           const seconds = (now() - t0) / 1000;
-          ctx.add({ workload: W, case: C, impl: 'kernel mmap (@riaskov/mmap-io)', role: 'peer', available: true, ops, seconds, check: s >>> 0, note: 'the whole file fits in the page cache' });
+          ctx.add({
+            workload: W,
+            case: C,
+            impl: 'kernel mmap (@riaskov/mmap-io)',
+            role: 'peer',
+            available: true,
+            ops,
+            seconds,
+            check: s >>> 0,
+            note: 'the whole file fits in the page cache',
+          });
         } finally {
           closeSync(fd2);
         }
@@ -152,9 +196,22 @@ async function runSpinvm(
   const st = obj.stat();
   const vs = vm.stat();
   ctx.add({
-    workload: W, case: C, impl, role: 'spinvm', available: true, ops, seconds, check: s, ...sampler.percentiles(),
-    frames: vs.frames, faults: st.faults, hitRatio: 1 - st.faults / ops, metadataBytesPerFrame: vs.metadataBytesPerFrame,
-    poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base, extra: { pageIns: st.pageIns, evictions: st.evictions, fileReads: (mapped as { stat?: () => { reads?: number } }).stat?.().reads ?? -1, policy: vs.policy },
+    workload: W,
+    case: C,
+    impl,
+    role: 'spinvm',
+    available: true,
+    ops,
+    seconds,
+    check: s,
+    ...sampler.percentiles(),
+    frames: vs.frames,
+    faults: st.faults,
+    hitRatio: 1 - st.faults / ops,
+    metadataBytesPerFrame: vs.metadataBytesPerFrame,
+    poolBytes: vs.frames * ps,
+    rssBytes: (await ctx.settledRss()) - base,
+    extra: { pageIns: st.pageIns, evictions: st.evictions, fileReads: (mapped as { stat?: () => { reads?: number } }).stat?.().reads ?? -1, policy: vs.policy },
   });
   await mapped.close();
   await vm.destroy();

@@ -85,7 +85,16 @@ export async function scaling(ctx: Context): Promise<void> {
       ctx.scaling.push(row('mapped ranges', RANGES_OP, 'one Uint8Array per range', points));
     } catch (err) {
       const note = `failed: ${err instanceof Error ? err.message : String(err)}`;
-      ctx.scaling.push({ dimension: 'mapped ranges', op: RANGES_OP, peer: 'one Uint8Array per range', available: false, note, points, growth: null, peerGrowth: null });
+      ctx.scaling.push({
+        dimension: 'mapped ranges',
+        op: RANGES_OP,
+        peer: 'one Uint8Array per range',
+        available: false,
+        note,
+        points,
+        growth: null,
+        peerGrowth: null,
+      });
       ctx.progress(`  scaling / mapped ranges: ${note}`);
     }
   }
@@ -122,7 +131,11 @@ function row(dimension: string, op: string, peer: string, points: ScalingPoint[]
   const first = points[0]!;
   const last = points.at(-1)!;
   return {
-    dimension, op, peer, available: true, points,
+    dimension,
+    op,
+    peer,
+    available: true,
+    points,
     growth: first.spinvmNs && last.spinvmNs ? last.spinvmNs / first.spinvmNs : null,
     peerGrowth: first.peerNs && last.peerNs ? last.peerNs / first.peerNs : null,
   };

@@ -52,9 +52,21 @@ export async function scan(ctx: Context): Promise<void> {
           const per = (n: number): number => Math.round(n / Math.max(1, runs));
           const faults = per(st.faults - before.faults);
           ctx.add({
-            workload: W, case: C, impl, role: 'spinvm', available: true, ops: file.pages, bytes, seconds: r.seconds, check: r.check,
-            frames: vs.frames, faults, hitRatio: 1 - faults / file.pages, metadataBytesPerFrame: vs.metadataBytesPerFrame,
-            poolBytes: filePool * ps, rssBytes: (await ctx.settledRss()) - base,
+            workload: W,
+            case: C,
+            impl,
+            role: 'spinvm',
+            available: true,
+            ops: file.pages,
+            bytes,
+            seconds: r.seconds,
+            check: r.check,
+            frames: vs.frames,
+            faults,
+            hitRatio: 1 - faults / file.pages,
+            metadataBytesPerFrame: vs.metadataBytesPerFrame,
+            poolBytes: filePool * ps,
+            rssBytes: (await ctx.settledRss()) - base,
             extra: { pageIns: per(st.pageIns - before.pageIns), fileReads: per(fileReads(mapped) - before.reads) },
           });
         });
@@ -65,35 +77,44 @@ export async function scan(ctx: Context): Promise<void> {
     const buf = Buffer.allocUnsafe(SCAN_CHUNK);
     const fd = openSync(file.path, 'r');
     cleanup.push(() => closeSync(fd));
-    loops.push(['fs.readSync 1 MiB', () => {
-      let s = 0;
-      for (let off = 0; off < bytes; off += SCAN_CHUNK) {
-        const n = readSync(fd, buf, 0, Math.min(SCAN_CHUNK, bytes - off), off);
-        s ^= foldPages(buf, n, ps);
-      }
-      return s >>> 0;
-    }]);
+    loops.push([
+      'fs.readSync 1 MiB',
+      () => {
+        let s = 0;
+        for (let off = 0; off < bytes; off += SCAN_CHUNK) {
+          const n = readSync(fd, buf, 0, Math.min(SCAN_CHUNK, bytes - off), off);
+          s ^= foldPages(buf, n, ps);
+        }
+        return s >>> 0;
+      },
+    ]);
     const fh = await open(file.path, 'r');
     cleanup.push(() => fh.close());
     const pbuf = Buffer.allocUnsafe(SCAN_CHUNK);
-    loops.push(['fs.promises read 1 MiB', async () => {
-      let s = 0;
-      for (let off = 0; off < bytes; off += SCAN_CHUNK) {
-        const { bytesRead } = await fh.read(pbuf, 0, Math.min(SCAN_CHUNK, bytes - off), off);
-        s ^= foldPages(pbuf, bytesRead, ps);
-      }
-      return s >>> 0;
-    }]);
+    loops.push([
+      'fs.promises read 1 MiB',
+      async () => {
+        let s = 0;
+        for (let off = 0; off < bytes; off += SCAN_CHUNK) {
+          const { bytesRead } = await fh.read(pbuf, 0, Math.min(SCAN_CHUNK, bytes - off), off);
+          s ^= foldPages(pbuf, bytesRead, ps);
+        }
+        return s >>> 0;
+      },
+    ]);
 
     // The kernel's mmap: a fresh mapping per run, so every page is faulted in (from the page cache).
     const mm = ctx.peers.mmap;
     const MMAP = 'kernel mmap (@riaskov/mmap-io)';
     if (!mm.ok) ctx.unavailable(W, C, MMAP, 'peer', mm.reason);
     else {
-      loops.push([MMAP, () => {
-        const m = mm.value.map(bytes, mm.value.PROT_READ, mm.value.MAP_SHARED, fd, 0, mm.value.MADV_NORMAL);
-        return foldPages(m, bytes, ps) >>> 0;
-      }]);
+      loops.push([
+        MMAP,
+        () => {
+          const m = mm.value.map(bytes, mm.value.PROT_READ, mm.value.MAP_SHARED, fd, 0, mm.value.MADV_NORMAL);
+          return foldPages(m, bytes, ps) >>> 0;
+        },
+      ]);
     }
 
     // What a user would write: an lru-cache of 4 KiB Buffers as large as the pool, filled by fs.readSync.
@@ -102,13 +123,16 @@ export async function scan(ctx: Context): Promise<void> {
     let lruHit = 0;
     if (!LRU.ok) ctx.unavailable(W, C, LRUNAME, 'peer', LRU.reason);
     else {
-      loops.push([LRUNAME, () => {
-        const cache = new LruBufferCache(LRU.value, fd, ps, filePool);
-        let s = 0;
-        for (let p = 0; p < file.pages; p++) s ^= u32(cache.page(p).buffer, 0);
-        lruHit = cache.hitRatio;
-        return s >>> 0;
-      }]);
+      loops.push([
+        LRUNAME,
+        () => {
+          const cache = new LruBufferCache(LRU.value, fd, ps, filePool);
+          let s = 0;
+          for (let p = 0; p < file.pages; p++) s ^= u32(cache.page(p).buffer, 0);
+          lruHit = cache.hitRatio;
+          return s >>> 0;
+        },
+      ]);
     }
 
     const best = await ctx.interleave(loops);
@@ -116,7 +140,18 @@ export async function scan(ctx: Context): Promise<void> {
     for (const [name] of loops) {
       if (name.startsWith('spinvm')) continue;
       const r = best.get(name)!;
-      ctx.add({ workload: W, case: C, impl: name, role: 'peer', available: true, ops: file.pages, bytes, seconds: r.seconds, check: r.check, ...(name === LRUNAME ? { hitRatio: lruHit } : {}) });
+      ctx.add({
+        workload: W,
+        case: C,
+        impl: name,
+        role: 'peer',
+        available: true,
+        ops: file.pages,
+        bytes,
+        seconds: r.seconds,
+        check: r.check,
+        ...(name === LRUNAME ? { hitRatio: lruHit } : {}),
+      });
     }
   } finally {
     for (const c of cleanup.reverse()) await c();

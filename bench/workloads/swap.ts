@@ -63,9 +63,21 @@ export async function swap(ctx: Context): Promise<void> {
       const swapStat = space.stat();
       for (const k of ['reads', 'writes', 'peakBytes', 'integrityErrors'] as const) extra[`swap.${k}`] = swapStat[k];
       ctx.add({
-        workload: W, case: C, impl: 'spinvm default pager', role: 'spinvm', available: true, ops, seconds, ...sampler.percentiles(),
-        frames: vs.frames, faults: st.faults, hitRatio: 1 - st.faults / ops, metadataBytesPerFrame: vs.metadataBytesPerFrame,
-        poolBytes: vs.frames * ps, rssBytes: (await ctx.settledRss()) - base, extra,
+        workload: W,
+        case: C,
+        impl: 'spinvm default pager',
+        role: 'spinvm',
+        available: true,
+        ops,
+        seconds,
+        ...sampler.percentiles(),
+        frames: vs.frames,
+        faults: st.faults,
+        hitRatio: 1 - st.faults / ops,
+        metadataBytesPerFrame: vs.metadataBytesPerFrame,
+        poolBytes: vs.frames * ps,
+        rssBytes: (await ctx.settledRss()) - base,
+        extra,
       });
       await vm.destroy();
     });
@@ -129,8 +141,17 @@ export async function swap(ctx: Context): Promise<void> {
       }
       const seconds = (now() - t0) / 1000;
       ctx.add({
-        workload: W, case: C, impl: 'lru-cache write-back + fs', role: 'peer', available: true, ops, seconds, ...sampler.percentiles(),
-        hitRatio: cache.hitRatio, faults: cache.misses, extra: { pageOuts: cache.writes },
+        workload: W,
+        case: C,
+        impl: 'lru-cache write-back + fs',
+        role: 'peer',
+        available: true,
+        ops,
+        seconds,
+        ...sampler.percentiles(),
+        hitRatio: cache.hitRatio,
+        faults: cache.misses,
+        extra: { pageOuts: cache.writes },
       });
     } finally {
       closeSync(fd);

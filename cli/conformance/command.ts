@@ -76,16 +76,22 @@ interface Values {
 
 /** `spinvm conformance <module> ...`: 0 when every check passes, 1 when one fails, 2 for usage or loading problems. */
 export async function run(argv: string[], io: ConformanceIo = processIo): Promise<number> {
-  const parsed = parseCommand<Values>('conformance', USAGE, argv, {
-        export: { type: 'string' },
-        seed: { type: 'string' },
-        runs: { type: 'string' },
-        timeout: { type: 'string' },
-        level: { type: 'string' },
-        'page-sizes': { type: 'string' },
-        'page-size': { type: 'string' },
-        check: { type: 'string', multiple: true },
-      }, io);
+  const parsed = parseCommand<Values>(
+    'conformance',
+    USAGE,
+    argv,
+    {
+      export: { type: 'string' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      timeout: { type: 'string' },
+      level: { type: 'string' },
+      'page-sizes': { type: 'string' },
+      'page-size': { type: 'string' },
+      check: { type: 'string', multiple: true },
+    },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
 
@@ -99,7 +105,10 @@ export async function run(argv: string[], io: ConformanceIo = processIo): Promis
     const timeout = integer(values.timeout, '--timeout', 1, 2 ** 31 - 1);
     if (values['page-sizes'] !== undefined && values['page-size'] !== undefined) throw new UsageError('give --page-sizes or --page-size, not both');
     const sizesText = values['page-sizes'] ?? values['page-size'];
-    const pageSizes = sizesText === undefined ? undefined : sizesText.split(',').map((part) => pageSize(part.trim(), values['page-sizes'] !== undefined ? '--page-sizes' : '--page-size'));
+    const pageSizes =
+      sizesText === undefined
+        ? undefined
+        : sizesText.split(',').map((part) => pageSize(part.trim(), values['page-sizes'] !== undefined ? '--page-sizes' : '--page-size'));
     if (values.level !== undefined && values.level !== '1' && values.level !== '2') throw new UsageError(`--level must be 1 or 2; got '${values.level}'`);
     level = values.level === undefined ? undefined : (Number(values.level) as 1 | 2);
     if (values.check !== undefined && level !== undefined) throw new UsageError('give --check or --level, not both');
@@ -157,11 +166,26 @@ function integer(text: string | undefined, flag: string, min: number, max: numbe
 
 function pageSize(text: string, flag: string): number {
   const n = Number(text);
-  if (text === '' || !Number.isInteger(n) || n < 512 || n > 2 ** 30 || (n & (n - 1)) !== 0) throw new UsageError(`${flag} takes powers of two from 512, separated by commas; got '${text}'`);
+  if (text === '' || !Number.isInteger(n) || n < 512 || n > 2 ** 30 || (n & (n - 1)) !== 0)
+    throw new UsageError(`${flag} takes powers of two from 512, separated by commas; got '${text}'`);
   return n;
 }
 
-const TARGET_KEYS = ['pager', 'name', 'makePager', 'capabilities', 'pageSizes', 'pageSize', 'initialPage', 'reopen', 'seed', 'runs', 'timeout', 'callTimeout', 'cleanup'] as const;
+const TARGET_KEYS = [
+  'pager',
+  'name',
+  'makePager',
+  'capabilities',
+  'pageSizes',
+  'pageSize',
+  'initialPage',
+  'reopen',
+  'seed',
+  'runs',
+  'timeout',
+  'callTimeout',
+  'cleanup',
+] as const;
 
 const FACTORY_HINT = (cls: string): string =>
   `export a factory: 'export const makePager = () => new ${cls}(...)' (its static capabilities are read from the pager it makes), or 'export const conformance = { pager: ${cls}, makePager: () => new ${cls}(...) }'`;
@@ -221,10 +245,13 @@ async function completeFactoryTarget(target: PagerConformanceTarget, specifier: 
   } catch (err) {
     throw new Error(`${label} of ${specifier} threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  if (!isPagerInstance(probe)) throw new Error(`${label} of ${specifier} answered something that is not a pager (no pageIn, pageOut, init and destroy methods)`);
+  if (!isPagerInstance(probe))
+    throw new Error(`${label} of ${specifier} answered something that is not a pager (no pageIn, pageOut, init and destroy methods)`);
   const cls = (probe as object).constructor as PagerClass;
   if (target.capabilities === undefined && cls.capabilities === undefined) {
-    throw new Error(`${label} of ${specifier} makes a ${cls.name}, which has no static capabilities: declare them on the class (static capabilities = { pageOut, persistent, readOnly, zeroFill }) or export capabilities`);
+    throw new Error(
+      `${label} of ${specifier} makes a ${cls.name}, which has no static capabilities: declare them on the class (static capabilities = { pageOut, persistent, readOnly, zeroFill }) or export capabilities`,
+    );
   }
   return { ...target, pager: cls };
 }
@@ -235,11 +262,16 @@ async function fromValue(value: unknown, label: string, specifier: string, expor
     if (isBasePagerClass(value)) throw new Error(`export ${label} of ${specifier} is spinvm's abstract Pager itself, not a pager: export your subclass`);
     const cls = value as PagerClass;
     if (cls.length > 0) {
-      throw new Error(`${cls.name} (export ${label}) has a constructor that takes ${cls.length} argument${cls.length === 1 ? '' : 's'}, so the kit cannot make one: ${FACTORY_HINT(cls.name)}`);
+      throw new Error(
+        `${cls.name} (export ${label}) has a constructor that takes ${cls.length} argument${cls.length === 1 ? '' : 's'}, so the kit cannot make one: ${FACTORY_HINT(cls.name)}`,
+      );
     }
-    const declared = capabilities !== undefined && cls.capabilities === undefined ? { capabilities: capabilities as PagerConformanceTarget['capabilities'] } : {};
+    const declared =
+      capabilities !== undefined && cls.capabilities === undefined ? { capabilities: capabilities as PagerConformanceTarget['capabilities'] } : {};
     if (cls.capabilities === undefined && capabilities === undefined) {
-      throw new Error(`${cls.name} (export ${label}) has no static capabilities: declare what it does once, on the class: static capabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: true }`);
+      throw new Error(
+        `${cls.name} (export ${label}) has no static capabilities: declare what it does once, on the class: static capabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: true }`,
+      );
     }
     return { pager: cls, ...declared };
   }
@@ -256,7 +288,9 @@ async function fromValue(value: unknown, label: string, specifier: string, expor
     if (isPagerClass(value)) return fromValue(value, label, specifier, exportName);
   }
   if (!value || typeof value !== 'object') {
-    throw new Error(`export ${label} of ${specifier} is neither a Pager subclass, a conformance object ({ pager } or { makePager, capabilities }), nor a function answering one`);
+    throw new Error(
+      `export ${label} of ${specifier} is neither a Pager subclass, a conformance object ({ pager } or { makePager, capabilities }), nor a function answering one`,
+    );
   }
   const target = { ...(value as PagerConformanceTarget) };
   if (target.makePager !== undefined && typeof target.makePager === 'function' && target.pager === undefined && target.capabilities === undefined) {

@@ -33,7 +33,7 @@ export const TRACE_CLASSES = {
   'scan-zipf': (g: Generator) => {
     const hot = g.zipfOver(g.pool * 4, 0.9);
     let cold = g.pool * 4;
-    for (let i = 0; i < g.length; ) {
+    for (let i = 0; i < g.length;) {
       for (let k = 0; k < g.pool * 5 && i < g.length; k++, i++) g.push(hot());
       for (let k = 0; k < g.pool * 2 && i < g.length; k++, i++) g.push(cold++);
     }

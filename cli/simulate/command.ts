@@ -254,8 +254,7 @@ const POSITIVE = /^[1-9][0-9]*$/;
 /** `N`, `A..B` or a comma-separated mix of them, each a positive integer; sorted, without repeats. */
 export function parseFrameList(spec: string, option = '--frames'): number[] {
   const out = new Set<number>();
-  const bad = (part: string): UsageError =>
-    new UsageError(`${option}: '${part}' is not a positive integer or a range A..B of them`);
+  const bad = (part: string): UsageError => new UsageError(`${option}: '${part}' is not a positive integer or a range A..B of them`);
   for (const raw of spec.split(',')) {
     const part = raw.trim();
     const dots = part.indexOf('..');

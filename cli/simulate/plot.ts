@@ -29,19 +29,58 @@ function marker(shape: Marker, x: number, y: number, colour: string, f: (v: numb
     case 'square':
       return `<rect x="${f(x - r)}" y="${f(y - r)}" width="${2 * r}" height="${2 * r}" ${attrs}/>`;
     case 'triangle':
-      return poly([[0, -r - 1], [r + 1, r], [-r - 1, r]]);
+      return poly([
+        [0, -r - 1],
+        [r + 1, r],
+        [-r - 1, r],
+      ]);
     case 'triangle-down':
-      return poly([[0, r + 1], [r + 1, -r], [-r - 1, -r]]);
+      return poly([
+        [0, r + 1],
+        [r + 1, -r],
+        [-r - 1, -r],
+      ]);
     case 'diamond':
-      return poly([[0, -r - 1], [r + 1, 0], [0, r + 1], [-r - 1, 0]]);
+      return poly([
+        [0, -r - 1],
+        [r + 1, 0],
+        [0, r + 1],
+        [-r - 1, 0],
+      ]);
     case 'plus': {
       const w = 1.5;
-      return poly([[-w, -r - 1], [w, -r - 1], [w, -w], [r + 1, -w], [r + 1, w], [w, w], [w, r + 1], [-w, r + 1], [-w, w], [-r - 1, w], [-r - 1, -w], [-w, -w]]);
+      return poly([
+        [-w, -r - 1],
+        [w, -r - 1],
+        [w, -w],
+        [r + 1, -w],
+        [r + 1, w],
+        [w, w],
+        [w, r + 1],
+        [-w, r + 1],
+        [-w, w],
+        [-r - 1, w],
+        [-r - 1, -w],
+        [-w, -w],
+      ]);
     }
     case 'cross': {
       const a = r + 0.5;
       const w = 1.2;
-      return poly([[-a, -a + w], [-a + w, -a], [0, -w], [a - w, -a], [a, -a + w], [w, 0], [a, a - w], [a - w, a], [0, w], [-a + w, a], [-a, a - w], [-w, 0]]);
+      return poly([
+        [-a, -a + w],
+        [-a + w, -a],
+        [0, -w],
+        [a - w, -a],
+        [a, -a + w],
+        [w, 0],
+        [a, a - w],
+        [a - w, a],
+        [0, w],
+        [-a + w, a],
+        [-a, a - w],
+        [-w, 0],
+      ]);
     }
     case 'star': {
       const pts: Array<[number, number]> = [];
@@ -133,9 +172,7 @@ export function renderPlot(series: readonly PlotSeries[], options: PlotOptions =
     out.push(`<text x="${f(x(t))}" y="${margin.top + plotH + 19}" text-anchor="middle">${formatTick(t)}</text>`);
   }
   out.push(`<text x="${f(margin.left + plotW / 2)}" y="${height - 10}" text-anchor="middle">frames</text>`);
-  out.push(
-    `<text x="16" y="${f(margin.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${f(margin.top + plotH / 2)})">miss ratio</text>`,
-  );
+  out.push(`<text x="16" y="${f(margin.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${f(margin.top + plotH / 2)})">miss ratio</text>`);
   out.push('</g>');
 
   // Lines, markers and legend. Each series has its colour, dash pattern and marker shape, so lines that lie on

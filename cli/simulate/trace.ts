@@ -71,11 +71,7 @@ function canonical(token: string, source: string, line: number): string {
     throw new TraceError(source, line, `bad object name in '${token}' (expected NAME:PAGE)`);
   }
   if (!PAGE.test(page) || !Number.isSafeInteger(Number(page))) {
-    throw new TraceError(
-      source,
-      line,
-      `'${token}' is not a page reference (expected a non-negative page number or OBJECT:PAGE)`,
-    );
+    throw new TraceError(source, line, `'${token}' is not a page reference (expected a non-negative page number or OBJECT:PAGE)`);
   }
   return object === undefined ? page : `${object}:${page}`;
 }

@@ -38,7 +38,9 @@ export function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string
     }
   }
   const all = count === actual.length && expected.every((b) => b === 0) ? ' (zeros expected: was the frame filled at all?)' : '';
-  throw new ConformanceFailure(`${what}: ${count} of ${actual.length} bytes differ, the first at byte ${first} (read ${actual[first]}, expected ${expected[first]})${all}`);
+  throw new ConformanceFailure(
+    `${what}: ${count} of ${actual.length} bytes differ, the first at byte ${first} (read ${actual[first]}, expected ${expected[first]})${all}`,
+  );
 }
 
 /** Whether `value` is a promise or anything else with a `then` (a pager may answer any of them). */

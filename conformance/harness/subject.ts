@@ -47,7 +47,12 @@ export class Subject {
     readonly context: PagerContext,
   ) {}
 
-  static async make(target: CheckedTarget, label: string, make: () => Pager | Promise<Pager> = target.makePager, pageCount = target.capabilities.maxPages): Promise<Subject> {
+  static async make(
+    target: CheckedTarget,
+    label: string,
+    make: () => Pager | Promise<Pager> = target.makePager,
+    pageCount = target.capabilities.maxPages,
+  ): Promise<Subject> {
     let pager: Pager;
     try {
       pager = await make();
@@ -145,7 +150,9 @@ export class Subject {
       throw new ConformanceFailure(`${what} threw: ${message(err)}`, { cause: err });
     }
     if (!Array.isArray(answer) || answer.length !== frames.length) {
-      throw new ConformanceFailure(`${what} answered ${Array.isArray(answer) ? `${answer.length} codes` : codeName(answer)}, expected an array of ${frames.length} ResultCodes`);
+      throw new ConformanceFailure(
+        `${what} answered ${Array.isArray(answer) ? `${answer.length} codes` : codeName(answer)}, expected an array of ${frames.length} ResultCodes`,
+      );
     }
     answer.forEach((code, i) => expectCode(`${what}, page ${firstPage + i}`, code as ResultCode, ResultCode.Success));
     for (const f of frames) f.fill(0x3c);
@@ -167,7 +174,11 @@ export class Subject {
   /** Destroys without reporting: for the end of a check that already failed. */
   async dispose(): Promise<void> {
     try {
-      await withTimeout(Promise.resolve().then(() => this.pager.destroy()), this.target.callTimeout, 'destroy()');
+      await withTimeout(
+        Promise.resolve().then(() => this.pager.destroy()),
+        this.target.callTimeout,
+        'destroy()',
+      );
     } catch {
       // the check's own failure is the one that matters
     }

@@ -140,19 +140,31 @@ export function persistentOps(cfg: ModelConfig): fc.Arbitrary<ModelOp> {
   const obj = fc.nat({ max: cfg.objects - 1 });
   const page = fc.nat({ max: pages - 1 });
   const span = (max: number) =>
-    fc
-      .tuple(fc.nat({ max: cfg.objectSize - 1 }), fc.integer({ min: 1, max }), fc.boolean())
-      .map(([offset, length, aligned]) => {
-        const at = aligned ? offset - (offset % ps) : offset;
-        return { offset: at, length: Math.min(aligned ? Math.ceil(length / ps) * ps : length, cfg.objectSize - at) };
-      });
+    fc.tuple(fc.nat({ max: cfg.objectSize - 1 }), fc.integer({ min: 1, max }), fc.boolean()).map(([offset, length, aligned]) => {
+      const at = aligned ? offset - (offset % ps) : offset;
+      return { offset: at, length: Math.min(aligned ? Math.ceil(length / ps) * ps : length, cfg.objectSize - at) };
+    });
   const count = fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: Math.max(1, MAX_FLUSH_RUN - 2), max: Math.max(1, pages) }));
   return fc.oneof(
-    { arbitrary: fc.record({ obj, span: span(ps * 3), seed: fc.nat() }).map(({ obj, span, seed }): ModelOp => ({ kind: 'write', obj, ...span, seed })), weight: 4 },
-    { arbitrary: fc.record({ obj, page, count, seed: fc.nat() }).map(({ obj, page, count, seed }): ModelOp => ({ kind: 'write-pages', obj, page, count: Math.min(count, pages - page), seed })), weight: 2 },
+    {
+      arbitrary: fc.record({ obj, span: span(ps * 3), seed: fc.nat() }).map(({ obj, span, seed }): ModelOp => ({ kind: 'write', obj, ...span, seed })),
+      weight: 4,
+    },
+    {
+      arbitrary: fc
+        .record({ obj, page, count, seed: fc.nat() })
+        .map(({ obj, page, count, seed }): ModelOp => ({ kind: 'write-pages', obj, page, count: Math.min(count, pages - page), seed })),
+      weight: 2,
+    },
     { arbitrary: fc.record({ obj, span: span(ps * 2) }).map(({ obj, span }): ModelOp => ({ kind: 'zero', obj, ...span })), weight: 2 },
     { arbitrary: fc.record({ obj, page }).map(({ obj, page }): ModelOp => ({ kind: 'initial', obj, page })), weight: 1 },
-    { arbitrary: fc.record({ obj, from: page, to: page }).filter(({ from, to }) => from !== to).map(({ obj, from, to }): ModelOp => ({ kind: 'copy', obj, from, to })), weight: 2 },
+    {
+      arbitrary: fc
+        .record({ obj, from: page, to: page })
+        .filter(({ from, to }) => from !== to)
+        .map(({ obj, from, to }): ModelOp => ({ kind: 'copy', obj, from, to })),
+      weight: 2,
+    },
     { arbitrary: fc.record({ obj, span: span(ps * 2) }).map(({ obj, span }): ModelOp => ({ kind: 'read', obj, ...span })), weight: 3 },
     { arbitrary: obj.map((o): ModelOp => ({ kind: 'flush', obj: o })), weight: 2 },
     { arbitrary: obj.map((o): ModelOp => ({ kind: 'reopen', obj: o })), weight: 2 },
@@ -163,7 +175,12 @@ export function persistentOps(cfg: ModelConfig): fc.Arbitrary<ModelOp> {
 export function disjointBatches(ops: readonly ModelOp[]): boolean {
   return ops.every((op) => {
     if (op.kind !== 'batch') return true;
-    const spans = op.ops.filter((o) => o.kind === 'write' || o.kind === 'read' || o.kind === 'readSync') as Array<{ kind: string; obj: number; offset: number; length: number }>;
+    const spans = op.ops.filter((o) => o.kind === 'write' || o.kind === 'read' || o.kind === 'readSync') as Array<{
+      kind: string;
+      obj: number;
+      offset: number;
+      length: number;
+    }>;
     for (let i = 0; i < spans.length; i++) {
       for (let j = i + 1; j < spans.length; j++) {
         const a = spans[i]!;

@@ -60,7 +60,8 @@ export class Reference {
       const at = offset + i;
       const doubt = this.doubt[at];
       const ok = doubt === Doubt.Any || seen[i] === this.value[at] || (doubt === Doubt.Two && seen[i] === this.alt[at]);
-      if (!ok) return `byte ${at} (page ${Math.floor(at / this.pageSize)}) read ${seen[i]}, the model says ${this.value[at]}${doubt === Doubt.Two ? ` or ${this.alt[at]}` : ''}`;
+      if (!ok)
+        return `byte ${at} (page ${Math.floor(at / this.pageSize)}) read ${seen[i]}, the model says ${this.value[at]}${doubt === Doubt.Two ? ` or ${this.alt[at]}` : ''}`;
       if (doubt !== Doubt.Any) {
         this.value[at] = seen[i]!;
         this.doubt[at] = Doubt.None;

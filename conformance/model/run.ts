@@ -55,11 +55,15 @@ export async function runModel(cfg: ModelConfig, options: ModelRunOptions, ops: 
   /** Object `i` over `pager`, which `from` answered (none: the instance's default pager). */
   const open = (i: number, pager: unknown, from?: 'makePager' | 'reopen'): MemoryObject => {
     if (from === undefined) return vm.createMemoryObject({ size: cfg.objectSize, name: `model-${i}` });
-    if (!isPagerInstance(pager)) throw new ConformanceFailure(`${from} answered something that is not a pager (it has no pageIn, pageOut, init and destroy methods)`);
+    if (!isPagerInstance(pager))
+      throw new ConformanceFailure(`${from} answered something that is not a pager (it has no pageIn, pageOut, init and destroy methods)`);
     try {
       return vm.createMemoryObject({ size: cfg.objectSize, pager, name: `model-${i}` });
     } catch (err) {
-      const hint = (pager as unknown as Record<symbol, unknown>)[PAGER_BRAND_KEY] === true ? '' : " (it does not carry spinvm's pager brand: does it extend Pager from a second copy of spinvm, or from an old one? install spinvm once, as a peer of your pager)";
+      const hint =
+        (pager as unknown as Record<symbol, unknown>)[PAGER_BRAND_KEY] === true
+          ? ''
+          : " (it does not carry spinvm's pager brand: does it extend Pager from a second copy of spinvm, or from an old one? install spinvm once, as a peer of your pager)";
       throw new ConformanceFailure(`spinvm refused the pager: ${message(err)}${hint}`, { cause: err });
     }
   };

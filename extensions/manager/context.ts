@@ -44,7 +44,11 @@ export function makeContext(vm: Vm, ext: LoadedExtension, options: unknown): Ext
         if (container.isBound(TOKENS.Pager, { name })) throw new InvalidArgumentError('name', name, 'a pager name not registered yet');
         const bind = container.bind<Pager>(TOKENS.Pager);
         if (isPagerClass(provider)) bind.to(provider).inTransientScope().whenNamed(name).onActivation(ownership.claim);
-        else bind.toDynamicValue(() => ownership.own(provider())).inTransientScope().whenNamed(name);
+        else
+          bind
+            .toDynamicValue(() => ownership.own(provider()))
+            .inTransientScope()
+            .whenNamed(name);
       });
       ext.pagerNames.push(name);
     },

@@ -127,7 +127,8 @@ export class ExtensionManager {
     if (options === null || typeof options !== 'object') return process.cwd(); // doLoad reports the bad options
     if (options.cwd !== undefined) return options.cwd;
     if (options.base !== undefined) {
-      if (typeof options.base !== 'string' && !(options.base instanceof URL)) throw new InvalidArgumentError('options.base', options.base, 'a file URL (import.meta.url) or a path');
+      if (typeof options.base !== 'string' && !(options.base instanceof URL))
+        throw new InvalidArgumentError('options.base', options.base, 'a file URL (import.meta.url) or a path');
       return baseDirectory(options.base);
     }
     const caller = callerFile(ExtensionManager.prototype.load);
@@ -153,7 +154,9 @@ export class ExtensionManager {
       activation(); // after the hooks: what they changed is undone too
       await ext.journal.undo(this.loadedAfter(ext), problems);
       const detail =
-        problems.errors.length === 0 ? 'activate failed; the instance is as it was before' : `activate failed, and undoing it failed too (${problems.errors.map((p) => p.message).join('; ')})`;
+        problems.errors.length === 0
+          ? 'activate failed; the instance is as it was before'
+          : `activate failed, and undoing it failed too (${problems.errors.map((p) => p.message).join('; ')})`;
       throw new ExtensionError(name, 'activate-failed', detail, { cause: err });
     }
     activation();
@@ -169,8 +172,16 @@ export class ExtensionManager {
     if (!ext) throw new ExtensionError(name, 'not-loaded', 'no extension of that name is loaded');
     const objects = this.objectsOfExtension(ext);
     if (objects.length > 0 && options.force !== true) {
-      const names = objects.slice(0, 5).map((o) => o.name).join(', ') + (objects.length > 5 ? ', ...' : '');
-      throw new ExtensionError(name, 'in-use', `${objects.length} memory object(s) made with its pagers are alive (${names}): destroy them, or unload with { force: true } to flush and destroy them`);
+      const names =
+        objects
+          .slice(0, 5)
+          .map((o) => o.name)
+          .join(', ') + (objects.length > 5 ? ', ...' : '');
+      throw new ExtensionError(
+        name,
+        'in-use',
+        `${objects.length} memory object(s) made with its pagers are alive (${names}): destroy them, or unload with { force: true } to flush and destroy them`,
+      );
     }
     const problems = new Problems();
     for (const object of objects) {

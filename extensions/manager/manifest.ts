@@ -24,18 +24,21 @@ export function checkModule(namespace: unknown, label: string): ExtensionModule 
   if (mod.manifest === undefined && mod.activate === undefined && mod.default && typeof mod.default === 'object') mod = mod.default as typeof mod;
   if (mod.manifest === undefined) throw new ExtensionError(label, 'missing-export', "it exports no 'manifest'");
   if (typeof mod.activate !== 'function') throw new ExtensionError(label, 'missing-export', "it exports no 'activate' function");
-  if (mod.deactivate !== undefined && typeof mod.deactivate !== 'function') throw new ExtensionError(label, 'missing-export', "its 'deactivate' export is not a function");
+  if (mod.deactivate !== undefined && typeof mod.deactivate !== 'function')
+    throw new ExtensionError(label, 'missing-export', "its 'deactivate' export is not a function");
   const manifest = checkManifest(mod.manifest, label);
   return { manifest, activate: mod.activate.bind(mod), ...(mod.deactivate ? { deactivate: mod.deactivate.bind(mod) } : {}) };
 }
 
 function checkManifest(manifest: unknown, label: string): ExtensionManifest {
-  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) throw new ExtensionError(label, 'bad-manifest', 'its manifest is not an object');
+  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest))
+    throw new ExtensionError(label, 'bad-manifest', 'its manifest is not an object');
   const m = manifest as Record<string, unknown>;
   const bad = (detail: string): never => {
     throw new ExtensionError(typeof m.name === 'string' && m.name !== '' ? m.name : label, 'bad-manifest', `its manifest ${detail}`);
   };
-  if (typeof m.name !== 'string' || m.name.length > MAX_NAME_LENGTH || !NAME.test(m.name)) bad(`name must be lower-case letters, digits, '-', '_' or '.' (optionally @scope/); got ${JSON.stringify(m.name)}`);
+  if (typeof m.name !== 'string' || m.name.length > MAX_NAME_LENGTH || !NAME.test(m.name))
+    bad(`name must be lower-case letters, digits, '-', '_' or '.' (optionally @scope/); got ${JSON.stringify(m.name)}`);
   if (!isValidVersion(m.version)) bad(`version must be a semver version like 1.0.0; got ${JSON.stringify(m.version)}`);
   if (typeof m.description !== 'string' || m.description.trim() === '') bad('description must be a non-empty string');
   const api = m.apiVersion;
@@ -47,6 +50,11 @@ function checkManifest(manifest: unknown, label: string): ExtensionManifest {
   } else bad(`apiVersion must be a semver range or an integer; got ${JSON.stringify(api)}`);
   const major = parseVersion(EXTENSION_API_VERSION)![0];
   const ok = typeof api === 'number' ? api === major : satisfies(EXTENSION_API_VERSION, api as string);
-  if (!ok) throw new ExtensionError(m.name as string, 'incompatible-api', `it needs extension API ${JSON.stringify(api)}, but this spinvm provides ${EXTENSION_API_VERSION}`);
+  if (!ok)
+    throw new ExtensionError(
+      m.name as string,
+      'incompatible-api',
+      `it needs extension API ${JSON.stringify(api)}, but this spinvm provides ${EXTENSION_API_VERSION}`,
+    );
   return manifest as ExtensionManifest;
 }

@@ -34,7 +34,9 @@ export class OperationQueue {
   /** Queues `op`; `label` names it in the error that refuses a call from inside the running one. */
   run<T>(label: string, op: () => Promise<T>): Promise<T> {
     if (this.isInsideRunning()) {
-      return Promise.reject(new ExtensionError(label, 'reentrant', 'extensions cannot be loaded or unloaded from an activate, deactivate or unload hook of the same instance'));
+      return Promise.reject(
+        new ExtensionError(label, 'reentrant', 'extensions cannot be loaded or unloaded from an activate, deactivate or unload hook of the same instance'),
+      );
     }
     const token = {};
     const run = this.tail.then(() => {

@@ -19,7 +19,15 @@ import type { SwapSpace } from './swap-space.js';
 @injectable()
 export class DefaultPager extends Pager {
   /** What it does, for the conformance kit (`spinvm/conformance`). */
-  static readonly capabilities = { pageOut: true, persistent: false, readOnly: false, zeroFill: true, tracksState: true, checksFrames: true, answersDestroyed: true };
+  static readonly capabilities = {
+    pageOut: true,
+    persistent: false,
+    readOnly: false,
+    zeroFill: true,
+    tracksState: true,
+    checksFrames: true,
+    answersDestroyed: true,
+  };
   private table: PageTable | undefined;
   /** Pages in memory that hold a slot (reclaimable). */
   private slotsHeldInMemory = 0;

@@ -22,7 +22,7 @@ export async function useDefaultPager(vm: Vm, options?: UseDefaultPagerOptions):
   }
   for (const key of Object.keys(options ?? {})) {
     if (!KEYS.includes(key)) {
-      const hint = key === 'pageSize' ? 'absent (the page size is the instance\'s)' : `absent (known options: ${KEYS.join(', ')})`;
+      const hint = key === 'pageSize' ? "absent (the page size is the instance's)" : `absent (known options: ${KEYS.join(', ')})`;
       throw new InvalidArgumentError(`options.${key}`, (options as Record<string, unknown>)[key], hint);
     }
   }

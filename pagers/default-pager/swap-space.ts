@@ -314,7 +314,10 @@ function checkSwapOptions(options: unknown): { pageSize: number; fs: FileSystem 
   if (typeof pageSize !== 'number' || !Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 2 ** 30) {
     throw new InvalidArgumentError('options.pageSize', pageSize, 'an integer from 1 to 2^30');
   }
-  if (fs !== undefined && (typeof fs !== 'object' || fs === null || typeof (fs as FileSystem).mkdtemp !== 'function' || typeof (fs as FileSystem).open !== 'function')) {
+  if (
+    fs !== undefined &&
+    (typeof fs !== 'object' || fs === null || typeof (fs as FileSystem).mkdtemp !== 'function' || typeof (fs as FileSystem).open !== 'function')
+  ) {
     throw new InvalidArgumentError('options.fs', fs, 'a FileSystem');
   }
   if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0 || directory.includes('\0'))) {

@@ -38,7 +38,7 @@ describe('read and write', () => {
     const child = space.fork();
     await child.write(a + 5 * ps, filled(ps, 1));
     expect(await space.read(a, 16 * ps)).toEqual(data);
-    expect((await child.read(a + 5 * ps, ps))).toEqual(filled(ps, 1));
+    expect(await child.read(a + 5 * ps, ps)).toEqual(filled(ps, 1));
     await child.destroy();
     await space.destroy();
     expectNothingLeaked(vm);

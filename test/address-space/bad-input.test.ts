@@ -38,7 +38,8 @@ async function snapshot(s: AddressSpace): Promise<unknown> {
 
 const PS = 4096;
 const LIMIT = 2 ** 53;
-const map = (o: Partial<MapOptions> & Record<string, unknown>) => (s: AddressSpace) => s.map({ anonymous: true, length: PS, prot: 'read', share: 'private', ...o } as MapOptions);
+const map = (o: Partial<MapOptions> & Record<string, unknown>) => (s: AddressSpace) =>
+  s.map({ anonymous: true, length: PS, prot: 'read', share: 'private', ...o } as MapOptions);
 const NOT_INDEXES: ReadonlyArray<readonly [string, unknown]> = [
   ['negative', -PS],
   ['fractional', 1.5],
@@ -54,7 +55,11 @@ const cases: Case[] = [
   ['map(null)', (s) => s.map(null as never), InvalidArgumentError],
   ['map with an unknown option', map({ lenght: PS }), InvalidArgumentError],
   ['map with no source', (s) => s.map({ length: PS, prot: 'read', share: 'private' }), InvalidArgumentError],
-  ['map with both object and file', (s) => s.map({ object: s.vm.createMemoryObject({ size: PS }), file: '/x', length: PS, prot: 'read', share: 'private' }), InvalidArgumentError],
+  [
+    'map with both object and file',
+    (s) => s.map({ object: s.vm.createMemoryObject({ size: PS }), file: '/x', length: PS, prot: 'read', share: 'private' }),
+    InvalidArgumentError,
+  ],
   ['map with both anonymous and file', map({ file: '/x' }), InvalidArgumentError],
   ['map with anonymous: false', (s) => s.map({ anonymous: false, length: PS, prot: 'read', share: 'private' }), InvalidArgumentError],
   ['map with a zero length', map({ length: 0 }), InvalidArgumentError],
@@ -66,12 +71,23 @@ const cases: Case[] = [
   ['map fixed at page 0', map({ address: 0, fixed: true }), InvalidArgumentError],
   ['map fixed with no address', map({ fixed: true }), InvalidArgumentError],
   ['map with fixed not a boolean', map({ address: 8 * PS, fixed: 1 as never }), InvalidArgumentError],
-  ...[['a bad name', 'rw'], ['a bad name in a list', ['read', 'bogus']], ['mask 8', 8], ['mask -1', -1], ['a fractional mask', 1.5], ['null', null], ['an object', {}], ['undefined', undefined]].map(
-    ([label, prot]): Case => [`map with prot ${label}`, map({ prot: prot as never }), InvalidArgumentError],
-  ),
+  ...[
+    ['a bad name', 'rw'],
+    ['a bad name in a list', ['read', 'bogus']],
+    ['mask 8', 8],
+    ['mask -1', -1],
+    ['a fractional mask', 1.5],
+    ['null', null],
+    ['an object', {}],
+    ['undefined', undefined],
+  ].map(([label, prot]): Case => [`map with prot ${label}`, map({ prot: prot as never }), InvalidArgumentError]),
   ...[['public'], [undefined], ['SHARED']].map(([share]): Case => [`map with share ${String(share)}`, map({ share: share as never }), InvalidArgumentError]),
   ['map anonymous memory at an offset', map({ offset: PS }), InvalidArgumentError],
-  ['map an object at an unaligned offset', (s) => s.map({ object: s.vm.createMemoryObject({ size: PS }), offset: 7, length: PS, prot: 'read', share: 'shared' }), InvalidArgumentError],
+  [
+    'map an object at an unaligned offset',
+    (s) => s.map({ object: s.vm.createMemoryObject({ size: PS }), offset: 7, length: PS, prot: 'read', share: 'shared' }),
+    InvalidArgumentError,
+  ],
   ['map something that is not a memory object', (s) => s.map({ object: {} as never, length: PS, prot: 'read', share: 'shared' }), InvalidArgumentError],
   ['map an empty path', (s) => s.map({ file: '', length: PS, prot: 'read', share: 'shared' }), InvalidArgumentError],
   ['map a path that is not a string', (s) => s.map({ file: 42 as never, length: PS, prot: 'read', share: 'shared' }), InvalidArgumentError],

@@ -45,7 +45,9 @@ describe("map({ fixed: 'noreplace' }) (MAP_FIXED_NOREPLACE)", () => {
     expect(space.mappings()).toHaveLength(1);
     expect(space.getUint8(a)).toBe(7);
     expect(mapper.entries.size).toBe(0); // the file opened for it is closed again
-    await expect(space.map({ anonymous: true, length: ps, address: 4 * ps, fixed: 'sometimes' as never, prot: 'read', share: 'private' })).rejects.toThrow(InvalidArgumentError);
+    await expect(space.map({ anonymous: true, length: ps, address: 4 * ps, fixed: 'sometimes' as never, prot: 'read', share: 'private' })).rejects.toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 
@@ -212,7 +214,10 @@ describe('remap (mremap)', () => {
     expect(await space.remap(a, ps, 3 * ps)).toBe(a);
     await space.write(a + 2 * ps, Uint8Array.of(3));
     expect([space.getUint8(a), (await space.read(a + ps, 1))[0], space.getUint8(a + 2 * ps)]).toEqual([1, 0, 3]);
-    const file = t.file('f', Uint8Array.from({ length: 2 * ps }, (_, i) => (i < ps ? 1 : 2)));
+    const file = t.file(
+      'f',
+      Uint8Array.from({ length: 2 * ps }, (_, i) => (i < ps ? 1 : 2)),
+    );
     const f = await space.map({ file, length: ps, address: 20 * ps, prot: 'read', share: 'shared' });
     expect(await space.remap(f, ps, 3 * ps)).toBe(f);
     expect((await space.read(f + ps, 1))[0]).toBe(2);

@@ -217,7 +217,12 @@ describe('shrinking through the file’s pages', () => {
     expect([await byteAt(a + PS + 100), await byteAt(a + 3 * PS + 1)]).toEqual([0, 0]);
     await as.unmap(a, 4 * PS);
     await h.close();
-    expect(nodefs.readFileSync(p).subarray(PS + 50).every((b) => b === 0)).toBe(true);
+    expect(
+      nodefs
+        .readFileSync(p)
+        .subarray(PS + 50)
+        .every((b) => b === 0),
+    ).toBe(true);
     expectNothingLeaked(vm);
   });
 

@@ -45,7 +45,7 @@ describe('fork: copy-on-write', () => {
     await child.destroy();
   });
 
-  it('private file mappings too: the child keeps the parent\'s copies from before the fork, and the file is never written', async () => {
+  it("private file mappings too: the child keeps the parent's copies from before the fork, and the file is never written", async () => {
     const { space, ps } = t;
     const file = t.file('f', filled(2 * ps, 1));
     const a = await space.map({ file, length: 2 * ps, prot: ['read', 'write'], share: 'private' });

@@ -89,7 +89,11 @@ export class NodeFileMapper implements FileMapper {
       const fd = fs.openSync(file, 'r+');
       const size = fs.fstatSync(fd).size;
       const ps = this.vm.pageSize;
-      const object = this.vm.createMemoryObject({ size: Math.max(ps, Math.ceil(size / ps) * ps), pager: new FilePagerForTests(fd, size, this.async), name: path.basename(file) });
+      const object = this.vm.createMemoryObject({
+        size: Math.max(ps, Math.ceil(size / ps) * ps),
+        pager: new FilePagerForTests(fd, size, this.async),
+        name: path.basename(file),
+      });
       entry = { object, fd, size, refs: 0 };
       this.entries.set(file, entry);
     }
@@ -156,7 +160,10 @@ export function setup(options: SetupOptions = {}): Setup {
   const vm = createVm({ pageSize: options.pageSize ?? 4096, frames: options.frames ?? 64 });
   if (options.swap) {
     const async = options.swap === 'async';
-    vm.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new RecordingPager({ async })).inTransientScope();
+    vm.container
+      .rebind<Pager>(TOKENS.DefaultPager)
+      .toDynamicValue(() => new RecordingPager({ async }))
+      .inTransientScope();
   }
   const mapper = new NodeFileMapper(vm, options.asyncFiles ?? false);
   vm.container.bind<FileMapper>(TOKENS.FileMapper).toConstantValue(mapper);

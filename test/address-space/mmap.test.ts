@@ -123,7 +123,14 @@ describe('mmap: faults are typed and name the address and the access', () => {
       }
     })()!;
     expect(err).toBeInstanceOf(SegmentationFault);
-    expect(err).toMatchObject({ address: a + ps + 5, access: 'read', code: 'SPINVM_SEGMENTATION_FAULT', signal: 'SIGSEGV', siCode: 'SEGV_MAPERR', errno: 'EFAULT' });
+    expect(err).toMatchObject({
+      address: a + ps + 5,
+      access: 'read',
+      code: 'SPINVM_SEGMENTATION_FAULT',
+      signal: 'SIGSEGV',
+      siCode: 'SEGV_MAPERR',
+      errno: 'EFAULT',
+    });
     expect(err.message).toContain((a + ps + 5).toString(16));
     await expect(space.write(0, Uint8Array.of(1))).rejects.toMatchObject({ name: 'SegmentationFault', address: 0, access: 'write' });
     expect(() => space.trap(a + ps, 'execute')).toThrow(SegmentationFault);
@@ -134,7 +141,14 @@ describe('mmap: faults are typed and name the address and the access', () => {
     const ro = await space.map({ anonymous: true, length: ps, prot: 'read', share: 'private' });
     const wo = await space.map({ anonymous: true, length: ps, prot: 'write', share: 'private' });
     const none = await space.map({ anonymous: true, length: ps, prot: 'none', share: 'private' });
-    await expect(space.write(ro + 4, Uint8Array.of(1))).rejects.toMatchObject({ name: 'ProtectionFault', address: ro + 4, access: 'write', code: 'SPINVM_PROTECTION_FAULT', signal: 'SIGSEGV', siCode: 'SEGV_ACCERR' });
+    await expect(space.write(ro + 4, Uint8Array.of(1))).rejects.toMatchObject({
+      name: 'ProtectionFault',
+      address: ro + 4,
+      access: 'write',
+      code: 'SPINVM_PROTECTION_FAULT',
+      signal: 'SIGSEGV',
+      siCode: 'SEGV_ACCERR',
+    });
     expect(() => space.getUint8(wo)).toThrow(ProtectionFault);
     await space.write(wo, Uint8Array.of(1));
     expect(() => space.trap(ro, 'execute')).toThrow(ProtectionFault);
@@ -229,7 +243,14 @@ describe('mmap: shared file mappings', () => {
     for (const share of ['shared', 'private'] as const) {
       const a = await space.map({ file, length: 4 * ps, prot: ['read', 'write'], share });
       expect(await space.read(a, 2 * ps)).toEqual(Uint8Array.from([...data, ...new Uint8Array(ps / 2)]));
-      await expect(space.read(a + 2 * ps, 1)).rejects.toMatchObject({ name: 'BusError', address: a + 2 * ps, access: 'read', code: 'SPINVM_BUS_ERROR', signal: 'SIGBUS', siCode: 'BUS_ADRERR' });
+      await expect(space.read(a + 2 * ps, 1)).rejects.toMatchObject({
+        name: 'BusError',
+        address: a + 2 * ps,
+        access: 'read',
+        code: 'SPINVM_BUS_ERROR',
+        signal: 'SIGBUS',
+        siCode: 'BUS_ADRERR',
+      });
       await expect(space.write(a + 3 * ps + 7, Uint8Array.of(1))).rejects.toBeInstanceOf(BusError);
       await expect(space.read(a + 2 * ps - 2, 4)).rejects.toMatchObject({ name: 'BusError', address: a + 2 * ps });
       expect(() => space.getUint8(a + 2 * ps)).toThrow(BusError);
@@ -254,7 +275,11 @@ describe('mmap: shared file mappings', () => {
     const { space, mapper, ps } = t;
     const file = t.file('ro', filled(ps, 1));
     mapper.readOnly.add(file);
-    await expect(space.map({ file, length: ps, prot: ['read', 'write'], share: 'shared' })).rejects.toMatchObject({ name: 'AccessDeniedError', code: 'SPINVM_ACCESS_DENIED', errno: 'EACCES' });
+    await expect(space.map({ file, length: ps, prot: ['read', 'write'], share: 'shared' })).rejects.toMatchObject({
+      name: 'AccessDeniedError',
+      code: 'SPINVM_ACCESS_DENIED',
+      errno: 'EACCES',
+    });
     expect(space.mappings()).toEqual([]);
     expect(mapper.entries.size).toBe(0); // the reference was closed
     // Read-only shared, and private with write rights, are fine: a private write never reaches the file.
@@ -300,7 +325,7 @@ describe('mmap: memory objects', () => {
     expectNothingLeaked(vm);
   });
 
-  it("an object whose size is not whole pages: bytes past its end read as zero and writes there are dropped; pages past it raise BusError", async () => {
+  it('an object whose size is not whole pages: bytes past its end read as zero and writes there are dropped; pages past it raise BusError', async () => {
     const { space, vm, ps } = t;
     const object = vm.createMemoryObject({ size: ps + 10, name: 'odd' });
     await object.write(0, filled(ps + 10, 1));

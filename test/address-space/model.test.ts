@@ -36,7 +36,18 @@ interface Spot {
   addr: number;
 }
 type Cmd =
-  | { op: 'map'; s: number; src: 'anon' | 0 | 1; share: 'shared' | 'private'; prot: number; page: number; pages: number; offset: number; fixed: boolean; hint: boolean }
+  | {
+      op: 'map';
+      s: number;
+      src: 'anon' | 0 | 1;
+      share: 'shared' | 'private';
+      prot: number;
+      page: number;
+      pages: number;
+      offset: number;
+      fixed: boolean;
+      hint: boolean;
+    }
   | { op: 'unmap'; s: number; at: Spot; pages: number }
   | { op: 'protect'; s: number; at: Spot; pages: number; prot: number }
   | { op: 'write'; s: number; at: Spot; len: number; seed: number }
@@ -62,7 +73,21 @@ const prot = fc.oneof({ weight: 3, arbitrary: fc.constant(PROT.READ | PROT.WRITE
 /** Mostly short accesses, now and then up to two and a half pages (crossing pages and mappings). */
 const len = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: Math.floor(2.5 * PS) }) });
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('map' as const), s, src: fc.constantFrom('anon' as const, 0 as const, 1 as const), share: fc.constantFrom('shared' as const, 'private' as const), prot, page: fc.integer({ min: 1, max: TOP_PAGE }), pages: fc.integer({ min: 1, max: 4 }), offset: fc.nat({ max: 2 }), fixed: fc.boolean(), hint: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('map' as const),
+      s,
+      src: fc.constantFrom('anon' as const, 0 as const, 1 as const),
+      share: fc.constantFrom('shared' as const, 'private' as const),
+      prot,
+      page: fc.integer({ min: 1, max: TOP_PAGE }),
+      pages: fc.integer({ min: 1, max: 4 }),
+      offset: fc.nat({ max: 2 }),
+      fixed: fc.boolean(),
+      hint: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('unmap' as const), s, at, pages }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('protect' as const), s, at, pages, prot }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('write' as const), s, at, len, seed: fc.nat() }) },
@@ -214,7 +239,8 @@ async function run(cmds: Cmd[], options: { async: boolean }): Promise<void> {
           for (let k = 0; k < c.pages; k++) {
             const p = expected + k;
             if (c.src === 'anon' && c.share === 'private') m.set(p, { kind: 'anon', prot: c.prot, data: new Uint8Array(PS) });
-            else if (c.share === 'shared') m.set(p, { kind: 'shared', prot: c.prot, obj: shared, page: (c.src === 'anon' ? 0 : c.offset) + k, writable: c.src !== 1 });
+            else if (c.share === 'shared')
+              m.set(p, { kind: 'shared', prot: c.prot, obj: shared, page: (c.src === 'anon' ? 0 : c.offset) + k, writable: c.src !== 1 });
             else m.set(p, { kind: 'private', prot: c.prot, obj: shared, page: c.offset + k, copy: undefined });
           }
           for (const f of synced) checkDisk(f);

@@ -46,7 +46,12 @@ describe('mprotect: the five ways a range cuts a mapping', () => {
     const a = await space.map({ anonymous: true, length: 2 * ps, address: 4 * ps, prot: ['read', 'write'], share: 'private' });
     await space.map({ anonymous: true, length: ps, address: 7 * ps, prot: ['read', 'write'], share: 'private' });
     const before = space.mappings();
-    for (const [start, pages] of [[a, 4], [a - ps, 2], [a + ps, 3], [100 * ps, 1]] as const) {
+    for (const [start, pages] of [
+      [a, 4],
+      [a - ps, 2],
+      [a + ps, 3],
+      [100 * ps, 1],
+    ] as const) {
       let err: unknown;
       try {
         space.protect(start, pages * ps, 'read');
@@ -57,7 +62,7 @@ describe('mprotect: the five ways a range cuts a mapping', () => {
       expect(err).toMatchObject({ code: 'SPINVM_UNMAPPED_RANGE', errno: 'ENOMEM' });
       expect(space.mappings()).toEqual(before);
     }
-    expect((err2()).unmapped).toBe(a + 2 * ps);
+    expect(err2().unmapped).toBe(a + 2 * ps);
     function err2(): UnmappedRangeError {
       try {
         space.protect(a, 4 * ps, 'read');

@@ -68,7 +68,10 @@ describe('divergence 2: write rights on a shared mapping made without them', () 
       const a = await as.map({ file: '/tmp/f', length: 4096, prot: 'read', share: 'shared' });
       expect(() => as.protect(a, 4096, ['read', 'write'])).toThrow(AccessDeniedError);
       expect(as.mappings()[0]!.prot).toEqual(['read']);
-      await expect(as.map({ file: '/tmp/f', length: 4096, prot: ['read', 'write'], share: 'shared' })).rejects.toMatchObject({ code: 'SPINVM_ACCESS_DENIED', errno: 'EACCES' });
+      await expect(as.map({ file: '/tmp/f', length: 4096, prot: ['read', 'write'], share: 'shared' })).rejects.toMatchObject({
+        code: 'SPINVM_ACCESS_DENIED',
+        errno: 'EACCES',
+      });
       expect((await as.read(a, 1))[0]).toBe(1);
       await as.unmap(a, 4096); // nothing to write back: no error
       expect(mem.contents('/tmp/f')).toEqual(filled(4096, 1));

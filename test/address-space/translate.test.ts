@@ -69,7 +69,16 @@ describe('Translator.translate', () => {
   it('past the end of a file: one size check when asked to recheck (the file may have grown), none for inspection', () => {
     let size = 2 * PS;
     const refreshSize = vi.fn(() => (size = 3 * PS));
-    const file = { object, get size() { return size; }, refreshSize, writable: true, sync: async () => {}, close: async () => {} } satisfies MappableFile;
+    const file = {
+      object,
+      get size() {
+        return size;
+      },
+      refreshSize,
+      writable: true,
+      sync: async () => {},
+      close: async () => {},
+    } satisfies MappableFile;
     const base = new Base(object, file, true, '/f');
     expect(t.translate(base, 2, false, false)).toBe(Translation.BusError);
     expect(refreshSize).not.toHaveBeenCalled();

@@ -67,7 +67,7 @@ describe('the zero page', () => {
             break;
           }
           case 2: {
-            for (let p; (p = space.trap(at, 'write', 4)); ) await p;
+            for (let p; (p = space.trap(at, 'write', 4));) await p;
             try {
               space.setUint32(at, (rng.next() | 1) >>> 0);
             } catch (err) {

@@ -64,8 +64,15 @@ describe('bench peers', () => {
     const row = (impl: string) => results.rows.find((r) => r.workload === 'hits' && r.impl === impl)!;
     expect(row('spinvm getUint(o, 4)').available).toBe(true);
     expect(row('Uint8Array').available).toBe(true);
-    expect(row('memory-pager')).toMatchObject({ available: false, note: expect.stringContaining('npm install --no-save "spinvm-test-absent-memory-pager@^1.5.0"') });
-    expect(results.missingPeers?.packages).toEqual(['spinvm-test-absent-memory-pager@^1.5.0', 'spinvm-test-absent-lru-cache@^11.5.3', '@spinvm-test/absent-mmap@^1.4.3']);
+    expect(row('memory-pager')).toMatchObject({
+      available: false,
+      note: expect.stringContaining('npm install --no-save "spinvm-test-absent-memory-pager@^1.5.0"'),
+    });
+    expect(results.missingPeers?.packages).toEqual([
+      'spinvm-test-absent-memory-pager@^1.5.0',
+      'spinvm-test-absent-lru-cache@^11.5.3',
+      '@spinvm-test/absent-mmap@^1.4.3',
+    ]);
     expect(progress.some((l) => l.includes('bench peers not installed'))).toBe(true);
     expect(formatResults(results).trimEnd().endsWith(installCommand(peers.missing))).toBe(true);
   }, 60_000);

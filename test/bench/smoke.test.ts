@@ -15,13 +15,63 @@ import { runSuite } from '../../bench/suite.js';
 
 /** Every row the suite must produce (available or saying why not), by workload. */
 const EXPECTED: Record<string, string[]> = {
-  hits: ['spinvm getUint(o, 4)', 'spinvm getUint', 'spinvm readSync', 'spinvm address space getUint32', 'spinvm getUint, hash cache (objects over 2^20 pages)', 'Uint8Array', 'DataView getUint32', 'Uint8Array slice', 'memory-pager'],
-  faults: ['spinvm request(p, write)', 'new Uint8Array(page), ring of pool size', 'memory-pager get', 'kernel: first write to fresh ArrayBuffer page', 'kernel mmap (@riaskov/mmap-io) write fault'],
-  scan: ['spinvm read() 1 MiB', 'spinvm request + getUint per page', 'fs.readSync 1 MiB', 'fs.promises read 1 MiB', 'kernel mmap (@riaskov/mmap-io)', 'lru-cache + fs.readSync 4 KiB'],
-  random: ['spinvm', 'spinvm (lru)', 'spinvm (clock)', 'spinvm (sieve)', 'spinvm (s3-fifo)', 'spinvm (fifo)', 'lru-cache + fs.readSync', 'fs.readSync 4 KiB per access', 'fs.promises read 4 KiB per access', 'kernel mmap (@riaskov/mmap-io)'],
-  swap: ['spinvm default pager', 'Uint8Array (all in memory, pre-touched)', 'memory-pager (all in memory)', 'lru-cache write-back + fs', 'fs.writeSync 4 bytes per write'],
+  hits: [
+    'spinvm getUint(o, 4)',
+    'spinvm getUint',
+    'spinvm readSync',
+    'spinvm address space getUint32',
+    'spinvm getUint, hash cache (objects over 2^20 pages)',
+    'Uint8Array',
+    'DataView getUint32',
+    'Uint8Array slice',
+    'memory-pager',
+  ],
+  faults: [
+    'spinvm request(p, write)',
+    'new Uint8Array(page), ring of pool size',
+    'memory-pager get',
+    'kernel: first write to fresh ArrayBuffer page',
+    'kernel mmap (@riaskov/mmap-io) write fault',
+  ],
+  scan: [
+    'spinvm read() 1 MiB',
+    'spinvm request + getUint per page',
+    'fs.readSync 1 MiB',
+    'fs.promises read 1 MiB',
+    'kernel mmap (@riaskov/mmap-io)',
+    'lru-cache + fs.readSync 4 KiB',
+  ],
+  random: [
+    'spinvm',
+    'spinvm (lru)',
+    'spinvm (clock)',
+    'spinvm (sieve)',
+    'spinvm (s3-fifo)',
+    'spinvm (fifo)',
+    'lru-cache + fs.readSync',
+    'fs.readSync 4 KiB per access',
+    'fs.promises read 4 KiB per access',
+    'kernel mmap (@riaskov/mmap-io)',
+  ],
+  swap: [
+    'spinvm default pager',
+    'Uint8Array (all in memory, pre-touched)',
+    'memory-pager (all in memory)',
+    'lru-cache write-back + fs',
+    'fs.writeSync 4 bytes per write',
+  ],
   memory: ['spinvm file pager, scan of 4× the pool', 'spinvm default pager, writes to 4× the pool'],
-  objects: ['spinvm getUint', 'spinvm createMemoryObject', 'spinvm destroy (resident pages)', 'Uint8Array per object', 'new Uint8Array per object', 'memory-pager per object', 'new memory-pager per object', 'spinvm request + getUint', 'lru-cache of zero pages'],
+  objects: [
+    'spinvm getUint',
+    'spinvm createMemoryObject',
+    'spinvm destroy (resident pages)',
+    'Uint8Array per object',
+    'new Uint8Array per object',
+    'memory-pager per object',
+    'new memory-pager per object',
+    'spinvm request + getUint',
+    'lru-cache of zero pages',
+  ],
 };
 
 const out = mkdtempSync(join(tmpdir(), 'spinvm-bench-smoke-'));
@@ -48,12 +98,22 @@ describe('spinvm bench --smoke', () => {
   it('has every workload row, peers included, each available or saying why not', () => {
     for (const [workload, impls] of Object.entries(EXPECTED)) {
       const rows = results.rows.filter((r) => r.workload === workload);
-      for (const impl of impls) expect(rows.map((r) => r.impl), `${workload}: ${impl}`).toContain(impl);
+      for (const impl of impls)
+        expect(
+          rows.map((r) => r.impl),
+          `${workload}: ${impl}`,
+        ).toContain(impl);
     }
     for (const r of results.rows) if (!r.available) expect(r.note, `${r.workload}/${r.impl}`).toMatch(/\S/);
     // What must run on any machine: spinvm's in-memory workloads and the peers that need no optional package.
     const mustRun = (w: string, impl: string): Row => results.rows.find((r) => r.workload === w && r.impl === impl && r.available)!;
-    for (const [w, impl] of [['hits', 'spinvm getUint(o, 4)'], ['hits', 'Uint8Array'], ['faults', 'spinvm request(p, write)'], ['scan', 'fs.readSync 1 MiB'], ['objects', 'spinvm getUint']]) {
+    for (const [w, impl] of [
+      ['hits', 'spinvm getUint(o, 4)'],
+      ['hits', 'Uint8Array'],
+      ['faults', 'spinvm request(p, write)'],
+      ['scan', 'fs.readSync 1 MiB'],
+      ['objects', 'spinvm getUint'],
+    ]) {
       expect(mustRun(w!, impl!), `${w}/${impl}`).toBeDefined();
     }
   });
@@ -112,7 +172,18 @@ describe('spinvm bench --smoke', () => {
 
   it('judges every target of issue 6 and prints the table', () => {
     const ids = results.targets.map((t) => t.id);
-    for (const id of ['hits-vs-uint8array', 'hits-vs-memory-pager', 'zero-fill-faults', 'scan-vs-readsync', 'scan-vs-mmap', 'metadata-per-frame', 'rss-within-pool', 'flat-resident-pages', 'flat-objects', 'flat-mapped-ranges']) {
+    for (const id of [
+      'hits-vs-uint8array',
+      'hits-vs-memory-pager',
+      'zero-fill-faults',
+      'scan-vs-readsync',
+      'scan-vs-mmap',
+      'metadata-per-frame',
+      'rss-within-pool',
+      'flat-resident-pages',
+      'flat-objects',
+      'flat-mapped-ranges',
+    ]) {
       expect(ids).toContain(id);
     }
     expect(ids.some((id) => /^random-zipf-.*-vs-lru-cache$/.test(id))).toBe(true);

@@ -50,7 +50,7 @@ describe('spinvm help', () => {
     }
   });
 
-  it.each(NAMES)('help %s and %s --help print that command\'s usage on stdout', async (name) => {
+  it.each(NAMES)("help %s and %s --help print that command's usage on stdout", async (name) => {
     const viaHelp = await spinvm('help', name);
     expect(viaHelp.code).toBe(0);
     expect(viaHelp.err).toBe('');
@@ -105,7 +105,10 @@ describe('errors', () => {
   });
 
   it('the demo and the bench take no positional arguments, and the demo checks --frames', async () => {
-    for (const [name, ...args] of [['demo', 'now'], ['bench', 'hits']]) {
+    for (const [name, ...args] of [
+      ['demo', 'now'],
+      ['bench', 'hits'],
+    ]) {
       const r = await spinvm(name!, ...args);
       expect(r.code, `${name} ${args}`).toBe(2);
       expect(r.out).toBe('');

@@ -33,7 +33,12 @@ afterAll(() => {
 });
 
 function spinvm(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, [join(pkg, 'dist/cli/main.js'), ...args], { encoding: 'utf8', timeout: 60_000, cwd: options.cwd ?? root, env: options.env ?? process.env });
+  const r = spawnSync(process.execPath, [join(pkg, 'dist/cli/main.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    cwd: options.cwd ?? root,
+    env: options.env ?? process.env,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -50,7 +55,8 @@ describe('the package', () => {
     // A map left in dist/ by an older build must not ship either.
     writeFileSync(join(pkg, 'dist/stale.js.map'), JSON.stringify({ version: 3, sources: ['../stale.ts'], mappings: '' }));
     const files = packedFiles();
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/conformance/index.js']) expect(files).toContain(f);
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/conformance/index.js'])
+      expect(files).toContain(f);
     expect(readFileSync(join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the spinvm authors\n/);
     const maps = files.filter((f) => f.endsWith('.map'));
     for (const map of maps) {
@@ -74,7 +80,9 @@ describe('the package', () => {
     const imported = new Map<string, string>();
     for (const file of files) {
       // The code, without its comments (whose examples may show imports of the user's own).
-      const text = readFileSync(join(pkg, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      const text = readFileSync(join(pkg, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
       for (const m of text.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*'([^']+)'|(?:^|[\s;])import\s*'([^']+)'|import\('([^']+)'\)/gm)) {
         const specifier = m[1] ?? m[2] ?? m[3]!;
         if (specifier.startsWith('.') || builtins.has(specifier)) continue;
@@ -148,7 +156,11 @@ describe('the spinvm command, run by node', () => {
 
   it('Ctrl-C during the demo removes its temporary folder and exits 130', async () => {
     const tmp = mkdtempSync(join(root, 'tmp-'));
-    const child = spawn(process.execPath, [join(pkg, 'dist/cli/main.js'), 'demo', '--frames', '4096'], { cwd: root, env: { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(pkg, 'dist/cli/main.js'), 'demo', '--frames', '4096'], {
+      cwd: root,
+      env: { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));

@@ -19,7 +19,10 @@ describe('each former blind spot of the kit is closed by its own check', () => {
       const failed = report.results.filter((r) => r.status === 'failed');
       expect(failed.length, formatReport(report)).toBeGreaterThan(0);
       const ids = [...new Set(failed.map((r) => r.id))];
-      expect(ids.filter((id) => !broken.caughtBy.includes(id)), `failed checks other than ${broken.caughtBy.join(', ')}`).toEqual([]);
+      expect(
+        ids.filter((id) => !broken.caughtBy.includes(id)),
+        `failed checks other than ${broken.caughtBy.join(', ')}`,
+      ).toEqual([]);
       const sizes = [...new Set(failed.map((r) => r.pageSize))].sort((a, b) => a! - b!);
       expect(sizes).toEqual(broken.onlyAt ?? DEFAULT_PAGE_SIZES);
       // The report names the check and says what went wrong.

@@ -149,10 +149,19 @@ describe('spinvm conformance: what a module may export', () => {
 
   it('says what to write when the module cannot be tested as it is (exit 2)', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['./needs-args.js'], /OptionsPager \(export 'OptionsPager'\) has a constructor that takes 1 argument, so the kit cannot make one: export a factory: 'export const makePager = \(\) => new OptionsPager\(\.\.\.\)'/],
-      [['./undeclared.js'], /MapPager \(export 'MapPager'\) has no static capabilities: declare what it does once, on the class: static capabilities = \{ pageOut: true/],
+      [
+        ['./needs-args.js'],
+        /OptionsPager \(export 'OptionsPager'\) has a constructor that takes 1 argument, so the kit cannot make one: export a factory: 'export const makePager = \(\) => new OptionsPager\(\.\.\.\)'/,
+      ],
+      [
+        ['./undeclared.js'],
+        /MapPager \(export 'MapPager'\) has no static capabilities: declare what it does once, on the class: static capabilities = \{ pageOut: true/,
+      ],
       [['./two.js'], /exports several pager classes \(MapPager, OtherPager\): choose one with --export NAME/],
-      [['./nothing.js'], /has nothing the kit can test: export a Pager subclass with static capabilities, named exports \{ makePager, capabilities \}, or a 'conformance' or default export\. It is an extension/],
+      [
+        ['./nothing.js'],
+        /has nothing the kit can test: export a Pager subclass with static capabilities, named exports \{ makePager, capabilities \}, or a 'conformance' or default export\. It is an extension/,
+      ],
       [['./map-pager.js', '--export', 'Missing'], /has no export 'Missing'; it exports MapPager/],
       [['./nowhere.js'], /cannot find '\.\/nowhere\.js'/],
     ];
@@ -166,9 +175,23 @@ describe('spinvm conformance: what a module may export', () => {
 
 describe('spinvm conformance: options', () => {
   it('--page-sizes, --runs and --seed are used and shown; a failure names the check, its page size and the seed (exit 1)', async () => {
-    const r = await cli('./forgetful.js', '--page-sizes', '512,1024', '--runs', '5', '--seed', '7', '--check', 'round-trip', '--check', 'model-sequential@1024');
+    const r = await cli(
+      './forgetful.js',
+      '--page-sizes',
+      '512,1024',
+      '--runs',
+      '5',
+      '--seed',
+      '7',
+      '--check',
+      'round-trip',
+      '--check',
+      'model-sequential@1024',
+    );
     expect(r.code, r.out + r.err).toBe(1);
-    expect(r.out).toMatch(/^spinvm conformance: ForgetfulPager \(round-trip, model-sequential@1024 only\)\n  at 512, 1024-byte pages; 5 randomized runs per level-2 check; seed 7\n/);
+    expect(r.out).toMatch(
+      /^spinvm conformance: ForgetfulPager \(round-trip, model-sequential@1024 only\)\n  at 512, 1024-byte pages; 5 randomized runs per level-2 check; seed 7\n/,
+    );
     expect(r.out).toMatch(/✗ level 1 › page-out then page-in returns the same bytes.* \(512-byte pages\)/);
     expect(r.out).toMatch(/✗ round-trip at 1024-byte pages: /);
     expect(r.out).toMatch(/✗ model-sequential at 1024-byte pages: .*\n.*seed 7, path/);
@@ -182,7 +205,17 @@ describe('spinvm conformance: options', () => {
   });
 
   it('usage errors exit 2 with the usage; --help documents every option', async () => {
-    for (const argv of [[], ['a', 'b'], ['--level', '3', 'x'], ['--bogus'], ['x', '--page-sizes', '1000'], ['x', '--page-sizes', '512,'], ['x', '--timeout', '0'], ['x', '--runs', '0'], ['x', '--level', '1', '--check', 'round-trip']]) {
+    for (const argv of [
+      [],
+      ['a', 'b'],
+      ['--level', '3', 'x'],
+      ['--bogus'],
+      ['x', '--page-sizes', '1000'],
+      ['x', '--page-sizes', '512,'],
+      ['x', '--timeout', '0'],
+      ['x', '--runs', '0'],
+      ['x', '--level', '1', '--check', 'round-trip'],
+    ]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(/^spinvm conformance: .*\n\nusage: spinvm conformance <module>/);
@@ -192,6 +225,7 @@ describe('spinvm conformance: options', () => {
     expect(unknown.err).toMatch(/no check is called 'no-such-check'/);
     const help = await cli('--help');
     expect(help.code).toBe(0);
-    for (const option of ['--export', '--page-sizes', '--runs', '--seed', '--timeout', '--level', '--check', 'static capabilities']) expect(help.out).toContain(option);
+    for (const option of ['--export', '--page-sizes', '--runs', '--seed', '--timeout', '--level', '--check', 'static capabilities'])
+      expect(help.out).toContain(option);
   });
 });

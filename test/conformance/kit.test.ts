@@ -36,13 +36,25 @@ describe('the kit fails every broken pager', () => {
       );
       const failed = report.results.filter((r) => r.status === 'failed').map((r) => r.id);
       expect(report.failed, formatReport(report)).toBeGreaterThan(0);
-      expect(failed.some((id) => broken.caughtBy.includes(id)), `failed: ${failed.join(', ')}`).toBe(true);
+      expect(
+        failed.some((id) => broken.caughtBy.includes(id)),
+        `failed: ${failed.join(', ')}`,
+      ).toBe(true);
     });
   }
 });
 
 describe('level 2 alone catches broken pagers, printing the seed and the shortest failing sequence', () => {
-  const names = ['ignores the page number', 'drops page-outs', 'corrupts one byte in a thousand', 'shares one scratch buffer between calls in flight', 'forgets a page paged out clean', 'writes flushed runs one page too far', 'keeps a reference to the frame instead of a copy', 'reads zeros unless the fault is a write'];
+  const names = [
+    'ignores the page number',
+    'drops page-outs',
+    'corrupts one byte in a thousand',
+    'shares one scratch buffer between calls in flight',
+    'forgets a page paged out clean',
+    'writes flushed runs one page too far',
+    'keeps a reference to the frame instead of a copy',
+    'reads zeros unless the fault is a write',
+  ];
   for (const name of names) {
     it(name, async () => {
       const broken = BROKEN.find((b) => b.name === name)!;
@@ -62,7 +74,7 @@ describe('the kit passes correct pagers, at every default page size', () => {
     // RecordingPager (a test helper) neither checks frames nor answers PagerDestroyed: spinvm never asks it to.
     { name: 'RecordingPager', makePager: () => new RecordingPager(), capabilities: anonymous },
     { name: 'RecordingPager (asynchronous)', makePager: () => new RecordingPager({ async: true }), capabilities: anonymous },
-    { pager: JournalPager, reopen: reopenJournal, name: 'JournalPager (the persistent broken ones\' correct base)' },
+    { pager: JournalPager, reopen: reopenJournal, name: "JournalPager (the persistent broken ones' correct base)" },
   ];
   for (const target of targets) {
     it(target.name!, async () => {
@@ -75,7 +87,12 @@ describe('the kit passes correct pagers, at every default page size', () => {
 
   it('declaring checksFrames for a pager that does not check its frames fails exactly frame-size', async () => {
     const report = await runPagerConformance(
-      { name: 'RecordingPager', makePager: () => new RecordingPager(), capabilities: { ...anonymous, checksFrames: true, answersDestroyed: true }, pageSize: PS },
+      {
+        name: 'RecordingPager',
+        makePager: () => new RecordingPager(),
+        capabilities: { ...anonymous, checksFrames: true, answersDestroyed: true },
+        pageSize: PS,
+      },
       { only: [1] },
     );
     expect(report.results.filter((r) => r.status === 'failed').map((r) => r.id)).toEqual(['frame-size']);
@@ -102,13 +119,17 @@ describe('the declaration: static capabilities on the class, read by the kit', (
         return ResultCode.Success;
       }
     }
-    expect(() => pagerChecks({ pager: Undeclared })).toThrow(/Undeclared has no static capabilities: declare what it does once, on the class: static capabilities = \{ pageOut/);
+    expect(() => pagerChecks({ pager: Undeclared })).toThrow(
+      /Undeclared has no static capabilities: declare what it does once, on the class: static capabilities = \{ pageOut/,
+    );
     class NeedsOptions extends MapPager {
       constructor(readonly options: { path: string }) {
         super();
       }
     }
-    expect(() => pagerChecks({ pager: NeedsOptions })).toThrow(/NeedsOptions's constructor takes 1 argument, so the kit cannot make one by itself: give makePager: \(\) => new NeedsOptions\(\.\.\.\) as well/);
+    expect(() => pagerChecks({ pager: NeedsOptions })).toThrow(
+      /NeedsOptions's constructor takes 1 argument, so the kit cannot make one by itself: give makePager: \(\) => new NeedsOptions\(\.\.\.\) as well/,
+    );
     expect(pagerChecks({ pager: NeedsOptions, makePager: () => new NeedsOptions({ path: 'x' }) }).length).toBeGreaterThan(10);
     expect(() => pagerChecks({ pager: (() => new MapPager()) as never })).toThrow(/pager must be a Pager subclass/);
     expect(() => pagerChecks({ makePager: () => new MapPager(), name: 'x' })).toThrow(/capabilities are missing: declare them on the pager class/);
@@ -152,7 +173,10 @@ describe('the declaration: static capabilities on the class, read by the kit', (
 
 describe('page sizes, timeouts and registration', () => {
   /** A fake test framework that records what definePagerConformance registers. */
-  function register(options: Omit<PagerConformanceTarget, 'name'> & { name?: string }): { tests: Array<{ path: string; timeout: number | undefined }>; suites: string[] } {
+  function register(options: Omit<PagerConformanceTarget, 'name'> & { name?: string }): {
+    tests: Array<{ path: string; timeout: number | undefined }>;
+    suites: string[];
+  } {
     const tests: Array<{ path: string; timeout: number | undefined }> = [];
     const suites: string[] = [];
     const stack: string[] = [];
@@ -178,7 +202,9 @@ describe('page sizes, timeouts and registration', () => {
       expect(suites).toContain(`MapPager: pager conformance > ${ps}-byte pages > level 2: inside spinvm, against a reference model`);
       expect(tests.filter((t) => t.path.includes(`> ${ps}-byte pages >`)).length).toBe(tests.length / 3);
     }
-    const ids = pagerChecks({ pager: MapPager, pageSize: PS }).filter((c) => c.skip === undefined).map((c) => c.id);
+    const ids = pagerChecks({ pager: MapPager, pageSize: PS })
+      .filter((c) => c.skip === undefined)
+      .map((c) => c.id);
     expect(tests.length).toBe(ids.length * 3);
     expect(ids).toEqual(expect.arrayContaining(['long-runs', 'many-pages', 'rewrite-initial', 'shared-contents']));
   });
@@ -208,10 +234,12 @@ describe('page sizes, timeouts and registration', () => {
       ['fills-frame', 'passed'],
       ['many-pages', 'failed'],
     ]);
-    expect(report.results[1]!.error!.message).toMatch(/the check \(many-pages at 512-byte pages; give a longer timeout if the pager is slow, not stuck\) did not answer within 1000 ms/);
+    expect(report.results[1]!.error!.message).toMatch(
+      /the check \(many-pages at 512-byte pages; give a longer timeout if the pager is slow, not stuck\) did not answer within 1000 ms/,
+    );
   });
 
-  it('a pager behind a setTimeout(0) store passes level 2 within the timeouts the kit gives (vitest\'s 5 s would not do)', async () => {
+  it("a pager behind a setTimeout(0) store passes level 2 within the timeouts the kit gives (vitest's 5 s would not do)", async () => {
     class SlowStore extends MapPager {
       override pageIn(page: number, frame: Uint8Array, access: 'read' | 'write'): PagerAnswer {
         return new Promise((resolve) => setTimeout(() => resolve(super.pageIn(page, frame, access)), 0));
@@ -231,9 +259,15 @@ describe('page sizes, timeouts and registration', () => {
     }
   });
 
-  it("only runs checks by id, by id at one page size, or by level; skipped checks are listed once", async () => {
+  it('only runs checks by id, by id at one page size, or by level; skipped checks are listed once', async () => {
     const report = await runPagerConformance({ pager: MapPager, runs: 2 }, { only: ['round-trip', 'fills-frame@4096', 'persistent'] });
-    expect(report.results.map((r) => `${r.id}@${r.pageSize ?? '-'}`)).toEqual(['round-trip@512', 'persistent@-', 'fills-frame@4096', 'round-trip@4096', 'round-trip@16384']);
+    expect(report.results.map((r) => `${r.id}@${r.pageSize ?? '-'}`)).toEqual([
+      'round-trip@512',
+      'persistent@-',
+      'fills-frame@4096',
+      'round-trip@4096',
+      'round-trip@16384',
+    ]);
   });
 
   it('many-pages covers more than 4096 pages, past 2^16, 2^20, 2^31 and up to 2^32, and adapts to a smaller object', () => {
@@ -253,7 +287,17 @@ describe('the kit itself', () => {
   it('checks are plain async functions, skipped by declared capability with a reason, listed once', () => {
     const checks = pagerChecks({ name: 'bogo', makePager: () => new BogoPager(), capabilities: bogo });
     const skipped = Object.fromEntries(checks.filter((c) => c.skip).map((c) => [c.id, c.skip]));
-    expect(Object.keys(skipped).sort()).toEqual(['already-paged', 'long-runs', 'model-persistent', 'page-number', 'page-out-run', 'persistent', 'rewrite-initial', 'round-trip', 'shared-contents']);
+    expect(Object.keys(skipped).sort()).toEqual([
+      'already-paged',
+      'long-runs',
+      'model-persistent',
+      'page-number',
+      'page-out-run',
+      'persistent',
+      'rewrite-initial',
+      'round-trip',
+      'shared-contents',
+    ]);
     expect(checks.filter((c) => c.skip).length).toBe(Object.keys(skipped).length);
     expect([...new Set(checks.filter((c) => c.level === 2 && !c.skip).map((c) => c.id))]).toEqual(['model-sequential', 'model-concurrent']);
     for (const c of checks) expect(c.run).toBeTypeOf('function');
@@ -276,13 +320,19 @@ describe('the kit itself', () => {
 
   it('a makePager answering something that is not a pager is reported as such, at both levels', async () => {
     const fake = { init() {}, destroy() {} };
-    const report = await runPagerConformance({ name: 'not a pager', makePager: () => fake as never, capabilities: anonymous, pageSize: PS, runs: 2 }, { only: ['fills-frame', 'model-sequential'] });
+    const report = await runPagerConformance(
+      { name: 'not a pager', makePager: () => fake as never, capabilities: anonymous, pageSize: PS, runs: 2 },
+      { only: ['fills-frame', 'model-sequential'] },
+    );
     expect(report.results[0]!.error!.message).toMatch(/has no pageIn\(\) method: it must answer a Pager/);
     expect(report.results[1]!.error!.message).toMatch(/makePager answered something that is not a pager/);
   });
 
-  it('formatReport: a table of every check with its page size, and each failure\'s message', async () => {
-    const report = await runPagerConformance({ name: 'drops', makePager: () => BROKEN[2]!.make(), capabilities: anonymous, pageSize: PS }, { only: ['round-trip', 'in-flight', 'persistent'] });
+  it("formatReport: a table of every check with its page size, and each failure's message", async () => {
+    const report = await runPagerConformance(
+      { name: 'drops', makePager: () => BROKEN[2]!.make(), capabilities: anonymous, pageSize: PS },
+      { only: ['round-trip', 'in-flight', 'persistent'] },
+    );
     const text = formatReport(report);
     expect(text).toMatch(/^page size\s+level\s+check\s+result\s+time/);
     expect(text).toMatch(/512\s+1\s+round-trip\s+failed/);

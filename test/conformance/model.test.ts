@@ -42,7 +42,9 @@ describe('runModel', () => {
     await runModel(cfg, { makePager: () => new MapPager() }, everyPage);
     const failure = await runModel(cfg, { makePager: () => new DropsPageOuts() }, everyPage).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ConformanceFailure);
-    expect((failure as Error).message).toMatch(/^step (8|9|1\d) \(read object 0, bytes \d+\.\.\d+\) failed: read object 0, bytes \d+\.\.\d+: byte \d+ \(page \d\) read \d+, the model says \d+$/);
+    expect((failure as Error).message).toMatch(
+      /^step (8|9|1\d) \(read object 0, bytes \d+\.\.\d+\) failed: read object 0, bytes \d+\.\.\d+: byte \d+ \(page \d\) read \d+, the model says \d+$/,
+    );
   });
 
   it('refuses what is not a pager, naming the function that answered it', async () => {

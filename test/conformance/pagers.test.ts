@@ -102,7 +102,15 @@ const initialPage = (page: number, ps: number): Uint8Array => {
   if (page * ps < IMAGE.length) out.set(IMAGE.subarray(page * ps, Math.min(IMAGE.length, (page + 1) * ps)));
   return out;
 };
-definePagerConformance({ describe, it, name: 'OverlayPager (in memory)', pager: OverlayPager, makePager: () => new OverlayPager({ base }), initialPage, runs: RUNS });
+definePagerConformance({
+  describe,
+  it,
+  name: 'OverlayPager (in memory)',
+  pager: OverlayPager,
+  makePager: () => new OverlayPager({ base }),
+  initialPage,
+  runs: RUNS,
+});
 let journals = 0;
 const journalOf = new WeakMap<object, string>();
 const overlayPager = (journal: string): OverlayPager => {

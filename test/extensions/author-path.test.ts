@@ -6,15 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExtensionError, extensionsOf, type ExtensionModule } from '../../extensions/index.js';
-import {
-  createVm,
-  definePager,
-  InvalidArgumentError,
-  isPager,
-  Pager,
-  ResultCode,
-  type PagerContext,
-} from '../../index.js';
+import { createVm, definePager, InvalidArgumentError, isPager, Pager, ResultCode, type PagerContext } from '../../index.js';
 import { isPagerClass } from '../../vmcore/index.js';
 import { PS, smallVm } from '../helpers/small.js';
 
@@ -165,7 +157,9 @@ describe('a pager class whose constructor takes options', () => {
       },
     };
     const vm = smallVm({ frames: 2 });
-    const err = await extensionsOf(vm).load(ext).catch((e: unknown) => e);
+    const err = await extensionsOf(vm)
+      .load(ext)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExtensionError);
     expect(String((err as Error).cause)).toMatch(/OptionsPager's takes 1\. Register a factory instead: \(\) => new OptionsPager\(\.\.\.\)/);
     expect(() => vm.setDefaultPager(OptionsPager as never)).toThrow(/Register a factory instead/);
@@ -213,7 +207,9 @@ describe('extensions.load resolves a relative path from the file that calls it',
       // An explicit base, and a cwd, still win.
       const vm2 = smallVm({ frames: 2 });
       await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { base: pathToFileURL(file).href });
-      const err = await extensionsOf(vm2).load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { cwd: dir }).catch((e: unknown) => e);
+      const err = await extensionsOf(vm2)
+        .load(`./.spinvm-tmp-ext-${process.pid}.mjs`, { cwd: dir })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ExtensionError);
       expect((err as ExtensionError).reason).toBe('not-found');
       await expect(extensionsOf(vm2).load('./x.mjs', { base: 42 as never })).rejects.toThrow(/options.base/);

@@ -9,7 +9,7 @@ const A = Symbol('a');
 const B = Symbol('b');
 
 describe('BindingTable', () => {
-  it('lists the container\'s own bindings by the ids of their public binding identifiers, not its parent\'s', () => {
+  it("lists the container's own bindings by the ids of their public binding identifiers, not its parent's", () => {
     const parent = new Container();
     parent.bind(B).toConstantValue('from the parent');
     const container = new Container({ parent });

@@ -27,12 +27,19 @@ describe('start-up extensions from configuration and the command line', () => {
     );
     const loaded = await loadConfiguredExtensions(vm, { cwd: dir, extra: [join(FIXTURES, 'default-export-ext.ts')] });
     expect(loaded.map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
-    expect(extensionsOf(vm).list().map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
+    expect(
+      extensionsOf(vm)
+        .list()
+        .map((e) => e.name),
+    ).toEqual(['counting', 'pkg-dir', 'default-export']);
   });
 
   it('the spinvm key of package.json, with relative specifiers', async () => {
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', spinvm: { extensions: [`${FIXTURES}/counting-pager-ext.ts`] } }));
-    expect(readExtensionConfig(dir)).toMatchObject({ file: join(dir, 'package.json'), entries: [{ specifier: `${FIXTURES}/counting-pager-ext.ts`, base: dir }] });
+    expect(readExtensionConfig(dir)).toMatchObject({
+      file: join(dir, 'package.json'),
+      entries: [{ specifier: `${FIXTURES}/counting-pager-ext.ts`, base: dir }],
+    });
     await loadConfiguredExtensions(vm, { cwd: dir });
     expect(extensionsOf(vm).has('counting')).toBe(true);
   });

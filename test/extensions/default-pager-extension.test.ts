@@ -22,7 +22,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('extensions/default-pager: SPIN\'s default pager, loaded at run time', () => {
+describe("extensions/default-pager: SPIN's default pager, loaded at run time", () => {
   it('replaces the bogopager: an object far larger than the pool keeps every page through swap', async () => {
     expect(vm.createMemoryObject({ size: PS }).pager).toBeInstanceOf(BogoPager);
     const info = await extensionsOf(vm).load(defaultPagerExtension, { options: { directory: dir } });
@@ -63,7 +63,9 @@ describe('extensions/default-pager: SPIN\'s default pager, loaded at run time', 
   });
 
   it('bad options fail the load and leave the bogopager in place', async () => {
-    await expect(extensionsOf(vm).load(defaultPagerExtension, { options: { directory: join(dir, 'missing', 'deeper') } })).rejects.toMatchObject({ reason: 'activate-failed' });
+    await expect(extensionsOf(vm).load(defaultPagerExtension, { options: { directory: join(dir, 'missing', 'deeper') } })).rejects.toMatchObject({
+      reason: 'activate-failed',
+    });
     await expect(extensionsOf(vm).load(defaultPagerExtension, { options: { nonsense: 1 } })).rejects.toMatchObject({ reason: 'activate-failed' });
     expect(vm.createMemoryObject({ size: PS }).pager).toBeInstanceOf(BogoPager);
     expect(existsSync(dir)).toBe(true);

@@ -79,17 +79,25 @@ describe('the example pager package against the compiled spinvm, with plain node
     expect(r.out).toMatch(/round-trip\s+failed/);
   });
 
-  it('the package\'s own test suite registers the kit with node:test through `spinvm/conformance`', () => {
+  it("the package's own test suite registers the kit with node:test through `spinvm/conformance`", () => {
     const r = node(['--test', join(app, 'node_modules/spinvm-example-pager/test/conformance.test.js')]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/# pass 39/);
     expect(r.out).toMatch(/# fail 0/);
   });
 
-  it('a script loads it as a configured extension and uses its pager by name; spinvm\'s own extensions load by subpath', () => {
+  it("a script loads it as a configured extension and uses its pager by name; spinvm's own extensions load by subpath", () => {
     const r = node([join(app, 'use-extension.js')]);
     expect(r.code, r.out + r.err).toBe(0);
-    const result = JSON.parse(r.out.trim().split('\n').pop()!) as { name: string; pager: string; ok: boolean; pageOuts: number; loaded: string[]; defaultPager: string; ratio: number };
+    const result = JSON.parse(r.out.trim().split('\n').pop()!) as {
+      name: string;
+      pager: string;
+      ok: boolean;
+      pageOuts: number;
+      loaded: string[];
+      defaultPager: string;
+      ratio: number;
+    };
     expect(result).toMatchObject({ name: 'example-pager', pager: 'ChecksummedMapPager', ok: true, defaultPager: 'DefaultPager' });
     expect(result.loaded).toEqual(['example-pager', 'compressing-swap', 'spinvm-default-pager']);
     expect(result.pageOuts).toBeGreaterThan(8);

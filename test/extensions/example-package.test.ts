@@ -22,7 +22,10 @@ beforeAll(() => {
   // spinvm as this project sees it: a package whose entry points are this tree's sources.
   const shim = join(project, 'links/spinvm');
   mkdirSync(shim, { recursive: true });
-  writeFileSync(join(shim, 'package.json'), JSON.stringify({ name: 'spinvm', type: 'module', exports: { '.': './index.js', './conformance': './conformance.js' } }));
+  writeFileSync(
+    join(shim, 'package.json'),
+    JSON.stringify({ name: 'spinvm', type: 'module', exports: { '.': './index.js', './conformance': './conformance.js' } }),
+  );
   writeFileSync(join(shim, 'index.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO, 'index.ts')).href)};\n`);
   writeFileSync(join(shim, 'conformance.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO, 'conformance/index.ts')).href)};\n`);
   // The pager package, installed as `npm link` or a workspace would: a symbolic link in node_modules.
@@ -31,7 +34,10 @@ beforeAll(() => {
   mkdirSync(join(project, 'node_modules'));
   symlinkSync(shim, join(project, 'node_modules/spinvm'), 'dir');
   symlinkSync(pkg, join(project, 'node_modules/spinvm-example-pager'), 'dir');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module', spinvm: { extensions: ['spinvm-example-pager'] } }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'user-project', private: true, type: 'module', spinvm: { extensions: ['spinvm-example-pager'] } }),
+  );
   // A pager module that is wrong, for the command's failing exit.
   writeFileSync(
     join(project, 'forgetful.js'),
@@ -54,7 +60,7 @@ function io(): { out: string[]; err: string[]; io: Parameters<typeof run>[1] } {
 }
 
 describe('a pager package outside the source tree', () => {
-  it('loads as an extension by package name, from the project\'s package.json, and its pager is used by name', async () => {
+  it("loads as an extension by package name, from the project's package.json, and its pager is used by name", async () => {
     const vm = createVm({ pageSize: 4096, frames: 4 });
     try {
       const [info] = await loadConfiguredExtensions(vm, { cwd: project });
@@ -107,7 +113,15 @@ describe('a pager package outside the source tree', () => {
   });
 
   it('exits 2 for usage errors and modules it cannot use', async () => {
-    for (const argv of [[], ['a', 'b'], ['--level', '3', 'x'], ['--bogus'], ['./nowhere.js'], ['spinvm-example-pager', '--export', 'missing'], ['spinvm-example-pager', '--export', 'manifest']]) {
+    for (const argv of [
+      [],
+      ['a', 'b'],
+      ['--level', '3', 'x'],
+      ['--bogus'],
+      ['./nowhere.js'],
+      ['spinvm-example-pager', '--export', 'missing'],
+      ['spinvm-example-pager', '--export', 'manifest'],
+    ]) {
       const r = io();
       expect(await run(argv, r.io), argv.join(' ')).toBe(2);
       expect(r.err.join('')).toMatch(/spinvm conformance: /);

@@ -1,13 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  EXTENSION_API_VERSION,
-  ExtensionError,
-  extensionsOf,
-  type ExtensionContext,
-  type ExtensionModule,
-} from '../../extensions/index.js';
+import { EXTENSION_API_VERSION, ExtensionError, extensionsOf, type ExtensionContext, type ExtensionModule } from '../../extensions/index.js';
 import { BindingTable, describeBindings } from '../../extensions/manager/binding-table.js';
 import { BogoPager, HashCache, Pager, TOKENS, type CacheFactory, type Vm } from '../../vmcore/index.js';
 import { RecordingPager, pattern } from '../helpers/pagers.js';
@@ -70,12 +64,16 @@ describe('loading', () => {
     await extensionsOf(v).load('./counting-pager-ext.ts', { cwd: FIXTURES });
     await extensionsOf(v).load('./pkg-dir', { cwd: FIXTURES });
     await extensionsOf(v).load(join(FIXTURES, 'default-export-ext.ts'));
-    expect(extensionsOf(v).list().map((e) => e.name)).toEqual(['counting', 'pkg-dir', 'default-export']);
+    expect(
+      extensionsOf(v)
+        .list()
+        .map((e) => e.name),
+    ).toEqual(['counting', 'pkg-dir', 'default-export']);
     expect(v.createMemoryObject({ size: PS, pager: 'pkg-map' }).pager).toBeInstanceOf(MapPager);
     expect(v.createMemoryObject({ size: PS, pager: 'zero' }).pager).toBeInstanceOf(BogoPager);
   });
 
-  it('extensionsOf(vm) is the manager bound in the instance\'s container, one per instance; Vm is not patched', () => {
+  it("extensionsOf(vm) is the manager bound in the instance's container, one per instance; Vm is not patched", () => {
     const v = smallVm({ frames: 4 });
     vms.push(v);
     expect(v.container.isBound(TOKENS.ExtensionManager)).toBe(false);
@@ -135,15 +133,50 @@ describe('loading validates everything before changing anything', () => {
     ['a package that is not installed', (v) => extensionsOf(v).load('spinvm-no-such-package', { cwd: FIXTURES }), 'not-found', 'spinvm-no-such-package'],
     ['a module that throws while imported', (v) => extensionsOf(v).load(join(FIXTURES, 'throws-on-import.ts')), 'import-failed', /boom at import time/],
     ['no manifest', (v) => extensionsOf(v).load({ activate() {} } as never), 'missing-export', /manifest/],
-    ['no activate', (v) => extensionsOf(v).load({ manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: 'd' } } as never), 'missing-export', /activate/],
+    [
+      'no activate',
+      (v) => extensionsOf(v).load({ manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: 'd' } } as never),
+      'missing-export',
+      /activate/,
+    ],
     ['a deactivate that is not a function', (v) => extensionsOf(v).load({ ...ext('x', () => {}), deactivate: 3 } as never), 'missing-export', /deactivate/],
     ['a manifest that is not an object', (v) => extensionsOf(v).load({ manifest: 'x', activate() {} } as never), 'bad-manifest', /not an object/],
-    ['a bad name', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'Has Spaces', version: '1.0.0', apiVersion: 1, description: 'd' } }), 'bad-manifest', /name/],
-    ['a bad version', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: 'one', apiVersion: 1, description: 'd' } }), 'bad-manifest', /version/],
-    ['no description', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: '' } }), 'bad-manifest', /description/],
-    ['an unreadable apiVersion range', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 'soon', description: 'd' } }), 'bad-manifest', /apiVersion/],
-    ['an incompatible apiVersion range', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: '^2.0.0', description: 'd' } }), 'incompatible-api', /\^2\.0\.0.*1\.0\.0/],
-    ['an incompatible integer apiVersion', (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 2, description: 'd' } }), 'incompatible-api', /provides 1\.0\.0/],
+    [
+      'a bad name',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'Has Spaces', version: '1.0.0', apiVersion: 1, description: 'd' } }),
+      'bad-manifest',
+      /name/,
+    ],
+    [
+      'a bad version',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: 'one', apiVersion: 1, description: 'd' } }),
+      'bad-manifest',
+      /version/,
+    ],
+    [
+      'no description',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 1, description: '' } }),
+      'bad-manifest',
+      /description/,
+    ],
+    [
+      'an unreadable apiVersion range',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 'soon', description: 'd' } }),
+      'bad-manifest',
+      /apiVersion/,
+    ],
+    [
+      'an incompatible apiVersion range',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: '^2.0.0', description: 'd' } }),
+      'incompatible-api',
+      /\^2\.0\.0.*1\.0\.0/,
+    ],
+    [
+      'an incompatible integer apiVersion',
+      (v) => extensionsOf(v).load({ ...ext('x', () => {}), manifest: { name: 'x', version: '1.0.0', apiVersion: 2, description: 'd' } }),
+      'incompatible-api',
+      /provides 1\.0\.0/,
+    ],
   ];
   for (const [what, load, reason, message] of cases) {
     it(`${what}: ${reason}, and the container is untouched`, async () => {
@@ -240,7 +273,11 @@ describe('loading validates everything before changing anything', () => {
       }),
     );
     await later;
-    expect(extensionsOf(v).list().map((e) => e.name)).toEqual(['starter', 'started-later']);
+    expect(
+      extensionsOf(v)
+        .list()
+        .map((e) => e.name),
+    ).toEqual(['starter', 'started-later']);
   });
 });
 
@@ -334,7 +371,13 @@ describe('unloading', () => {
 
   it('a deactivate that throws is reported, and the extension is unloaded all the same', async () => {
     const v = vm();
-    await extensionsOf(v).load(ext('grumpy', (c) => c.bindPager('g', RecordingPager), { deactivate: () => { throw new Error('no!'); } }));
+    await extensionsOf(v).load(
+      ext('grumpy', (c) => c.bindPager('g', RecordingPager), {
+        deactivate: () => {
+          throw new Error('no!');
+        },
+      }),
+    );
     const report = await extensionsOf(v).unload('grumpy');
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]).toMatchObject({ reason: 'deactivate-failed' });
@@ -387,7 +430,9 @@ describe('the default pager as an extension', () => {
     await extensionsOf(v).unload('swap-like');
     expect(v.createMemoryObject({ size: PS }).pager).toBeInstanceOf(BogoPager);
     expect(old.isDestroyed).toBe(false);
-    expect(describeBindings(v.container).filter((d) => d.service.includes('DefaultPager'))).toEqual(before.described.filter((d) => d.service.includes('DefaultPager')));
+    expect(describeBindings(v.container).filter((d) => d.service.includes('DefaultPager'))).toEqual(
+      before.described.filter((d) => d.service.includes('DefaultPager')),
+    );
   });
 
   it('a default chosen by the user before loading comes back at unload', async () => {
@@ -427,13 +472,15 @@ describe('the default pager as an extension', () => {
     const v = vm();
     await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
     const obj = v.createMemoryObject({ size: PS });
-    await extensionsOf(v).unload('swap-like').catch(() => undefined);
+    await extensionsOf(v)
+      .unload('swap-like')
+      .catch(() => undefined);
     expect(extensionsOf(v).has('swap-like')).toBe(true);
     await obj.destroy();
     await extensionsOf(v).unload('swap-like');
   });
 
-  it('a pager instance given directly is not the extension\'s, even of its class', async () => {
+  it("a pager instance given directly is not the extension's, even of its class", async () => {
     const v = vm();
     await extensionsOf(v).load(ext('swap-like', (c) => c.setDefaultPager(SwapLikePager)));
     v.createMemoryObject({ size: PS, pager: new SwapLikePager() });

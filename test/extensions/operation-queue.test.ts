@@ -9,22 +9,24 @@ describe('OperationQueue', () => {
     const queue = new OperationQueue();
     const log: string[] = [];
     let running = 0;
-    const op = (name: string, fail = false) => async (): Promise<string> => {
-      running++;
-      expect(running).toBe(1);
-      log.push(`start ${name}`);
-      await tick();
-      log.push(`end ${name}`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const op =
+      (name: string, fail = false) =>
+      async (): Promise<string> => {
+        running++;
+        expect(running).toBe(1);
+        log.push(`start ${name}`);
+        await tick();
+        log.push(`end ${name}`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queue.run('a', op('a')), queue.run('b', op('b', true)), queue.run('c', op('c'))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
   });
 
-  it('refuses a call from inside its running operation, also through another queue\'s operation', async () => {
+  it("refuses a call from inside its running operation, also through another queue's operation", async () => {
     const a = new OperationQueue();
     const b = new OperationQueue();
     const direct = await a.run('outer', () => a.run('inner', async () => 'never')).catch((e: unknown) => e);

@@ -140,7 +140,8 @@ const KIT_PS = 1024;
 const KIT_BASE_PAGES = 30;
 const kitBase = join(kitDir, 'base.img');
 const kitImage = new Uint8Array(KIT_PS * KIT_BASE_PAGES + 100);
-for (let p = 0; p * KIT_PS < kitImage.length; p++) kitImage.set(patternPage(KIT_PS, p + 500).subarray(0, Math.min(KIT_PS, kitImage.length - p * KIT_PS)), p * KIT_PS);
+for (let p = 0; p * KIT_PS < kitImage.length; p++)
+  kitImage.set(patternPage(KIT_PS, p + 500).subarray(0, Math.min(KIT_PS, kitImage.length - p * KIT_PS)), p * KIT_PS);
 writeFileSync(kitBase, kitImage);
 const initialPage = (page: number, ps: number): Uint8Array => {
   const out = new Uint8Array(ps);

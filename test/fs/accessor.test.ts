@@ -62,10 +62,7 @@ describe.each(kinds)('Accessor on $name', (kind) => {
 
   it.each([1, PS - 1, PS, PS + 1, 2 * PS - 1])('zero-fills past end of file (file of %i bytes), touching nothing beyond the run', async (size) => {
     const a = await accessorOn('eof', pattern(size));
-    for (const read of [
-      (d: Uint8Array) => Promise.resolve(a.readPagesSync(0, 2, d)),
-      (d: Uint8Array) => a.readPages(0, 2, d),
-    ]) {
+    for (const read of [(d: Uint8Array) => Promise.resolve(a.readPagesSync(0, 2, d)), (d: Uint8Array) => a.readPages(0, 2, d)]) {
       const dest = new Uint8Array(3 * PS).fill(0xaa); // stale frame contents
       expect(await read(dest)).toBe(size);
       expect(dest.subarray(0, size)).toEqual(pattern(size));

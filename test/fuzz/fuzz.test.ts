@@ -43,28 +43,44 @@ describe('differential fuzz of the public API against a byte-array model (seed p
     it(`replays ${replay}`, async () => {
       const sc = JSON.parse(readFileSync(replay, 'utf8')) as Scenario;
       const r = await runScenario(sc, watchdog, limits);
-      console.log(`replayed ${countOps(sc.ops)} operations of seed ${sc.config.seed}: ${r.failure ? `${r.failure.kind}: ${r.failure.message}` : 'no divergence'}`);
+      console.log(
+        `replayed ${countOps(sc.ops)} operations of seed ${sc.config.seed}: ${r.failure ? `${r.failure.kind}: ${r.failure.message}` : 'no divergence'}`,
+      );
       expect(r.operations).toBeGreaterThan(0);
       if (r.failure) throw new Error(`${r.failure.kind}: ${r.failure.message}`);
     }, 600_000);
     return;
   }
 
-  it(`${seeds} seed${seeds === 1 ? '' : 's'} from ${start}, ${ops} operations each: objects, pagers, swap, mapped files, address spaces, faults`, async () => {
-    const totals = await runSeeds({ start, seeds, ops, shrinkMs, limits, shrinkLimits, watchdog, ...(report ? { report } : {}), log: (l) => console.log(l) });
-    const line = summary(totals);
-    console.log(line);
-    if (report) {
-      const run = totals.failures.filter((f) => f.seed < 0).map((f) => f.failure);
-      appendFileSync(report, JSON.stringify({ summary: line, seeds: totals.seeds, operations: totals.operations, faults: Object.fromEntries(totals.faults), ms: totals.ms, runFailures: run }) + '\n');
-    }
-    expect(totals.seeds).toBe(seeds);
-    expect(totals.operations).toBeGreaterThan(seeds);
-    if (totals.failures.length > 0) {
-      const text = totals.failures.map((f) => describeFailure(f, generate(f.seed, ops))).join('\n\n');
-      throw new Error(`${totals.failures.length} of ${totals.seeds} seeds diverged from the model:\n\n${text}\n\n${line}`);
-    }
-    // Every kind of fault the fuzzer knows was given out somewhere in the run (the short budget included).
-    if (seeds >= DEFAULT_SEEDS) expect(totals.faults.size).toBeGreaterThanOrEqual(20);
-  }, Math.max(120_000, seeds * ops * 150 + shrinkMs + 60_000));
+  it(
+    `${seeds} seed${seeds === 1 ? '' : 's'} from ${start}, ${ops} operations each: objects, pagers, swap, mapped files, address spaces, faults`,
+    async () => {
+      const totals = await runSeeds({ start, seeds, ops, shrinkMs, limits, shrinkLimits, watchdog, ...(report ? { report } : {}), log: (l) => console.log(l) });
+      const line = summary(totals);
+      console.log(line);
+      if (report) {
+        const run = totals.failures.filter((f) => f.seed < 0).map((f) => f.failure);
+        appendFileSync(
+          report,
+          JSON.stringify({
+            summary: line,
+            seeds: totals.seeds,
+            operations: totals.operations,
+            faults: Object.fromEntries(totals.faults),
+            ms: totals.ms,
+            runFailures: run,
+          }) + '\n',
+        );
+      }
+      expect(totals.seeds).toBe(seeds);
+      expect(totals.operations).toBeGreaterThan(seeds);
+      if (totals.failures.length > 0) {
+        const text = totals.failures.map((f) => describeFailure(f, generate(f.seed, ops))).join('\n\n');
+        throw new Error(`${totals.failures.length} of ${totals.seeds} seeds diverged from the model:\n\n${text}\n\n${line}`);
+      }
+      // Every kind of fault the fuzzer knows was given out somewhere in the run (the short budget included).
+      if (seeds >= DEFAULT_SEEDS) expect(totals.faults.size).toBeGreaterThanOrEqual(20);
+    },
+    Math.max(120_000, seeds * ops * 150 + shrinkMs + 60_000),
+  );
 });

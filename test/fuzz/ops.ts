@@ -113,13 +113,61 @@ const WEIGHTS: Record<Profile, Weights> = {
   swap: { ...DATA, mkobj: 0.5, mkdef: 1, usedef: 0.3, destroy: 1, pin: 1, unpin: 1, request: 1, arm: 1.5, fsfault: 2.5, capacity: 1, corrupt: 0.7, huge: 0.2 },
   files: { ...DATA, mkobj: 0.5, mapfile: 2, close: 1.2, truncate: 0.5, fsfault: 2.5, capacity: 1, latency: 1, arm: 1, destroy: 0.3 },
   spaces: {
-    ...DATA, mkobj: 0.5, space: 0.5, map: 5, unmap: 2, protect: 2, sync: 3, fork: 1.5, asdestroy: 0.7, fuzzdef: 0.2, usedef: 0.2, arm: 2, fsfault: 1, latency: 0.5,
-    mapfile: 0.5, close: 0.3, advise: 1.2, lock: 1, unlock: 1, residency: 0.5, remap: 1.5,
+    ...DATA,
+    mkobj: 0.5,
+    space: 0.5,
+    map: 5,
+    unmap: 2,
+    protect: 2,
+    sync: 3,
+    fork: 1.5,
+    asdestroy: 0.7,
+    fuzzdef: 0.2,
+    usedef: 0.2,
+    arm: 2,
+    fsfault: 1,
+    latency: 0.5,
+    mapfile: 0.5,
+    close: 0.3,
+    advise: 1.2,
+    lock: 1,
+    unlock: 1,
+    residency: 0.5,
+    remap: 1.5,
   },
   mixed: {
-    ...DATA, mkobj: 0.8, mkdef: 0.6, usedef: 0.2, fuzzdef: 0.2, destroy: 0.8, mapfile: 1, close: 0.7, truncate: 0.3, space: 0.4, map: 3, unmap: 1.2, protect: 1,
-    sync: 1.5, fork: 1, asdestroy: 0.4, pin: 1, unpin: 1, request: 1, huge: 0.2, arm: 3, fsfault: 2, capacity: 0.7, corrupt: 0.3, latency: 0.6,
-    advise: 0.5, lock: 0.4, unlock: 0.4, residency: 0.2, remap: 0.6, ext: 0.4, doom: 0.3,
+    ...DATA,
+    mkobj: 0.8,
+    mkdef: 0.6,
+    usedef: 0.2,
+    fuzzdef: 0.2,
+    destroy: 0.8,
+    mapfile: 1,
+    close: 0.7,
+    truncate: 0.3,
+    space: 0.4,
+    map: 3,
+    unmap: 1.2,
+    protect: 1,
+    sync: 1.5,
+    fork: 1,
+    asdestroy: 0.4,
+    pin: 1,
+    unpin: 1,
+    request: 1,
+    huge: 0.2,
+    arm: 3,
+    fsfault: 2,
+    capacity: 0.7,
+    corrupt: 0.3,
+    latency: 0.6,
+    advise: 0.5,
+    lock: 0.4,
+    unlock: 0.4,
+    residency: 0.2,
+    remap: 0.6,
+    ext: 0.4,
+    doom: 0.3,
   },
 };
 /** Which kind of target data operations pick, per profile. */
@@ -220,13 +268,27 @@ class Gen {
       case 'asdestroy':
         return { k: 'asdestroy', s: r.int(8) };
       case 'advise':
-        return { k: 'advise', s: r.int(8), at: this.spot(), pages: this.pages(), advice: r.pick(['normal', 'random', 'sequential', 'willneed', 'dontneed', 'dontneed'] as const) };
+        return {
+          k: 'advise',
+          s: r.int(8),
+          at: this.spot(),
+          pages: this.pages(),
+          advice: r.pick(['normal', 'random', 'sequential', 'willneed', 'dontneed', 'dontneed'] as const),
+        };
       case 'lock':
       case 'unlock':
       case 'residency':
         return { k: kind, s: r.int(8), at: this.spot(), pages: r.chance(0.8) ? 1 : r.range(1, 3) };
       case 'remap':
-        return { k: 'remap', s: r.int(8), at: this.spot(), pages: r.range(1, 2), newPages: r.range(1, 4), move: r.chance(0.6), to: r.chance(0.3) ? r.range(1, TOP_PAGE) : 0 };
+        return {
+          k: 'remap',
+          s: r.int(8),
+          at: this.spot(),
+          pages: r.range(1, 2),
+          newPages: r.range(1, 4),
+          move: r.chance(0.6),
+          to: r.chance(0.3) ? r.range(1, TOP_PAGE) : 0,
+        };
       case 'ext':
         return { k: 'ext', action: r.pick(['load', 'load', 'unload', 'force'] as const) };
       case 'doom':

@@ -117,9 +117,10 @@ export class FuzzPager extends Pager {
     if (this.hooks.resident(this, page)) this.hooks.violation(`page-in of page ${page} of ${this.name}, which is resident already`);
     let answer = this.armedIn.shift() ?? 'ok';
     if (this.options.noCatastrophe && (answer === 'PagerDestroyed' || answer === 'DeviceFull' || answer === 'NotImplemented')) answer = 'throw';
-    if (answer === 'throw') return this.deliver(`pageIn:${answer}`, () => {
-      throw new Error(`injected: pageIn of page ${page} throws`);
-    });
+    if (answer === 'throw')
+      return this.deliver(`pageIn:${answer}`, () => {
+        throw new Error(`injected: pageIn of page ${page} throws`);
+      });
     const work = (): PagerAnswer => {
       // An injected answer is given even after destroy (a pager whose I/O fails after all); an honest one is PagerDestroyed.
       if (this.dead && answer === 'ok') return ResultCode.PagerDestroyed;
@@ -150,9 +151,10 @@ export class FuzzPager extends Pager {
     if (this.inOut.has(page)) this.hooks.violation(`two page-outs of page ${page} of ${this.name} at once`);
     if (this.inIn.has(page)) this.hooks.violation(`page-out of page ${page} of ${this.name} while its page-in is in flight`);
     const answer = this.armedOut.shift() ?? 'ok';
-    if (answer === 'throw') return this.deliver(`pageOut:${answer}`, () => {
-      throw new Error(`injected: pageOut of page ${page} throws`);
-    });
+    if (answer === 'throw')
+      return this.deliver(`pageOut:${answer}`, () => {
+        throw new Error(`injected: pageOut of page ${page} throws`);
+      });
     const early = this.options.copyAtEnd ? undefined : frame.slice();
     const work = (): PagerAnswer => {
       if (this.dead && answer === 'ok') return ResultCode.PagerDestroyed;
@@ -210,13 +212,16 @@ export class FuzzPager extends Pager {
     };
     if (this.options.delay === 'sync' && answer !== 'reject' && answer !== 'junkAsync') return work();
     this.inflight++;
-    return this.wait().then(() => {
-      this.inflight--;
-      return work();
-    }, (err: unknown) => {
-      this.inflight--;
-      throw err;
-    });
+    return this.wait().then(
+      () => {
+        this.inflight--;
+        return work();
+      },
+      (err: unknown) => {
+        this.inflight--;
+        throw err;
+      },
+    );
   }
 
   override destroy(): void | Promise<void> {
@@ -228,10 +233,12 @@ export class FuzzPager extends Pager {
     if (answer === 'throw') throw new Error('injected: destroy throws');
     if (answer === 'reject') return Promise.reject(new Error('injected: destroy rejects'));
     this.inflight++;
-    return new Promise<void>((resolve) => setTimeout(() => {
-      this.inflight--;
-      resolve();
-    }, 1));
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.inflight--;
+        resolve();
+      }, 1),
+    );
   }
 
   private deliver(kind: string, fn: () => never): never {

@@ -78,7 +78,16 @@ console.log(`  repeat: npm run fuzz -- --start ${start} --seeds ${seeds} --ops $
 /** One vitest process over seeds [from, from + count); answers its exit code and signal. */
 function runJob(k, from, count, report) {
   return new Promise((done) => {
-    const env = { ...process.env, SPINVM_FUZZ_START: String(from), SPINVM_FUZZ_SEEDS: String(count), SPINVM_FUZZ_OPS: String(ops), SPINVM_FUZZ_SHRINK_MS: String(shrinkMs), SPINVM_FUZZ_REPORT: report, FORCE_COLOR: '0', NO_COLOR: '1' };
+    const env = {
+      ...process.env,
+      SPINVM_FUZZ_START: String(from),
+      SPINVM_FUZZ_SEEDS: String(count),
+      SPINVM_FUZZ_OPS: String(ops),
+      SPINVM_FUZZ_SHRINK_MS: String(shrinkMs),
+      SPINVM_FUZZ_REPORT: report,
+      FORCE_COLOR: '0',
+      NO_COLOR: '1',
+    };
     delete env.SPINVM_SEED;
     delete env.SPINVM_FUZZ_REPLAY;
     const child = spawn(process.execPath, [vitest, 'run', 'test/fuzz/fuzz.test.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -164,10 +173,19 @@ const seconds = ((Date.now() - began) / 1000).toFixed(0);
 const ran = lines.length + hangs.length;
 
 console.log('');
-console.log(`spinvm fuzz totals: ${ran} seeds (${start} to ${start + seeds - 1}), ${operations.toLocaleString('en-US')} operations, ${faults.size} fault kinds injected (${injected.toLocaleString('en-US')} faults), ${problems} divergences, ${seconds} s`);
-console.log(`  fault kinds: ${[...faults].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+console.log(
+  `spinvm fuzz totals: ${ran} seeds (${start} to ${start + seeds - 1}), ${operations.toLocaleString('en-US')} operations, ${faults.size} fault kinds injected (${injected.toLocaleString('en-US')} faults), ${problems} divergences, ${seconds} s`,
+);
+console.log(
+  `  fault kinds: ${[...faults]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')}`,
+);
 for (const l of diverged) {
-  console.log(`  seed ${l.seed}: ${l.failure.kind}: ${l.failure.message.split('\n')[0]}${l.shrunk ? ` (shrunk to ${l.shrunk.ops} operations: SPINVM_FUZZ_REPLAY=${l.shrunk.file})` : ''}`);
+  console.log(
+    `  seed ${l.seed}: ${l.failure.kind}: ${l.failure.message.split('\n')[0]}${l.shrunk ? ` (shrunk to ${l.shrunk.ops} operations: SPINVM_FUZZ_REPLAY=${l.shrunk.file})` : ''}`,
+  );
 }
 for (const h of hangs) console.log(`  seed ${h.seed}: the watchdog killed the process: ${h.note.split('\n')[0]}`);
 for (const f of runFailures) console.log(`  the whole run (job): ${f.kind}: ${f.message}`);

@@ -82,7 +82,7 @@ export async function shrink(sc: Scenario, first: Failure, watchdog: Watchdog | 
     failure = first;
   } else if (ops.length < sc.ops.length) ops = ops.slice(0, failure.at + 1);
   // Delta debugging over the top-level operations.
-  for (let n = 2; ops.length >= 2 && Date.now() < deadline; ) {
+  for (let n = 2; ops.length >= 2 && Date.now() < deadline;) {
     const chunk = Math.ceil(ops.length / n);
     let reduced = false;
     for (let i = 0; i < ops.length && Date.now() < deadline; i += chunk) {
@@ -104,7 +104,7 @@ export async function shrink(sc: Scenario, first: Failure, watchdog: Watchdog | 
     const op = ops[i]!;
     if (op.k !== 'batch') continue;
     let members = op.ops;
-    for (let j = 0; j < members.length && members.length > 1 && Date.now() < deadline; ) {
+    for (let j = 0; j < members.length && members.length > 1 && Date.now() < deadline;) {
       const fewer = [...members.slice(0, j), ...members.slice(j + 1)];
       if (await fails([...ops.slice(0, i), { k: 'batch', ops: fewer }, ...ops.slice(i + 1)])) members = fewer;
       else j++;
@@ -188,7 +188,12 @@ export async function runSeeds(o: SeedsOptions): Promise<Totals> {
       totals.failures.push({ seed, failure: r.failure, ...(shrunk ? { shrunk } : {}) });
     }
     if (o.report) {
-      const line = { seed, operations: r.operations, faults: Object.fromEntries(r.faults), ...(r.failure ? { failure: r.failure, shrunk: shrunk && { ops: shrunk.ops.length, file: shrunk.file } } : {}) };
+      const line = {
+        seed,
+        operations: r.operations,
+        faults: Object.fromEntries(r.faults),
+        ...(r.failure ? { failure: r.failure, shrunk: shrunk && { ops: shrunk.ops.length, file: shrunk.file } } : {}),
+      };
       appendFileSync(o.report, JSON.stringify(line) + '\n');
     }
   }
@@ -198,7 +203,11 @@ export async function runSeeds(o: SeedsOptions): Promise<Totals> {
   if (after > 8 * before && after - before > 100) {
     totals.failures.push({
       seed: -1,
-      failure: { kind: 'leak:async-context', message: `after ${totals.seeds} instances were made and destroyed, 20,000 unrelated awaits take ${after.toFixed(0)} ms instead of ${before.toFixed(0)} ms: something (an AsyncLocalStorage, an async hook) stays enabled after its instance is destroyed`, at: 0 },
+      failure: {
+        kind: 'leak:async-context',
+        message: `after ${totals.seeds} instances were made and destroyed, 20,000 unrelated awaits take ${after.toFixed(0)} ms instead of ${before.toFixed(0)} ms: something (an AsyncLocalStorage, an async hook) stays enabled after its instance is destroyed`,
+        at: 0,
+      },
     });
   }
   totals.ms = Date.now() - began;

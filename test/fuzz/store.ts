@@ -210,7 +210,7 @@ export class ByteStore {
 
   private each(offset: number, length: number, fn: (m: PageModel, i: number, k: number) => void): void {
     const ps = this.pageSize;
-    for (let k = 0; k < length; ) {
+    for (let k = 0; k < length;) {
       const at = offset + k;
       const p = Math.floor(at / ps);
       const i = at - p * ps;

@@ -189,7 +189,8 @@ export class World {
       activate: (ctx: ExtensionContext): void => ctx.bindPager('fuzz', () => this.nextNamed()),
     },
   };
-  private nextNamed: () => FuzzPager = () => new FuzzPager({ key: 0, delay: 'sync', refills: true, copyAtEnd: false, noCatastrophe: false, failInit: false }, this.hooks);
+  private nextNamed: () => FuzzPager = () =>
+    new FuzzPager({ key: 0, delay: 'sync', refills: true, copyAtEnd: false, noCatastrophe: false, failInit: false }, this.hooks);
   private nextName = 0;
 
   constructor(
@@ -238,7 +239,16 @@ export class World {
         out.fill(0);
         if (p * ps < size) out.set(content.subarray(p * ps, Math.min(size, (p + 1) * ps)));
       };
-      this.files.push({ path, size, store: new ByteStore(path, size, ps, initial, i < 2 ? 'memory' : 'none'), faulty: false, errors: new Set(), full: false, truncated: false, kept: false });
+      this.files.push({
+        path,
+        size,
+        store: new ByteStore(path, size, ps, initial, i < 2 ? 'memory' : 'none'),
+        faulty: false,
+        errors: new Set(),
+        full: false,
+        truncated: false,
+        kept: false,
+      });
     });
     this.vm.container.bind(TOKENS.FileSystem).toConstantValue(this.dataFs);
     useFilePager(this.vm);
@@ -258,7 +268,10 @@ export class World {
     const what = `#${index + 1} ${op.k}`;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Divergence('hang:timeout', `operation ${what} did not settle within ${this.limits.opTimeoutMs} ms`)), this.limits.opTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Divergence('hang:timeout', `operation ${what} did not settle within ${this.limits.opTimeoutMs} ms`)),
+        this.limits.opTimeoutMs,
+      );
     });
     try {
       await Promise.race([this.exec(op, what), timeout]);
@@ -473,7 +486,7 @@ export class World {
     const out: Footprint[] = [];
     const ps = this.ps;
     const len = Math.max(f.len, 1);
-    for (let pos = f.off; pos < f.off + len; ) {
+    for (let pos = f.off; pos < f.off + len;) {
       const p = Math.floor(pos / ps);
       const w = pos - p * ps;
       const n = Math.min(ps - w, f.off + len - pos);
@@ -505,16 +518,29 @@ export class World {
     try {
       obj = this.vm.createMemoryObject({ size: op.size, pager: op.named ? 'fuzz' : this.nextNamed(), name });
     } catch (err) {
-      this.judge(err, { what, expect: (e) => (op.failInit && e instanceof PagerIoError && e.operation === 'init') || (op.named && !this.extension.loaded && e instanceof InvalidArgumentError) });
+      this.judge(err, {
+        what,
+        expect: (e) =>
+          (op.failInit && e instanceof PagerIoError && e.operation === 'init') || (op.named && !this.extension.loaded && e instanceof InvalidArgumentError),
+      });
       return;
     }
-    if (op.named && !this.extension.loaded) throw new Divergence('missing-error', `${what}: a memory object over the pager named 'fuzz' was made while no extension binds that name`);
+    if (op.named && !this.extension.loaded)
+      throw new Divergence('missing-error', `${what}: a memory object over the pager named 'fuzz' was made while no extension binds that name`);
     const pager = made[made.length - 1]!;
     if (obj.pager !== pager) throw new Divergence('wrong-pager', `${what}: the object was not given the pager the container made`);
     if (op.failInit) throw new Divergence('missing-error', `${what}: the pager's init threw, yet createMemoryObject succeeded`);
     this.pagers.push(pager);
     this.register(name, pager, obj);
-    this.objs.push({ name, named: op.named, obj, pager, store: new ByteStore(name, op.size, this.ps, (p, out) => pager.initial(p, out), 'dropped'), dead: false, pins: new Map() });
+    this.objs.push({
+      name,
+      named: op.named,
+      obj,
+      pager,
+      store: new ByteStore(name, op.size, this.ps, (p, out) => pager.initial(p, out), 'dropped'),
+      dead: false,
+      pins: new Map(),
+    });
   }
 
   private mkdef(size: number, what: string): void {
@@ -554,7 +580,10 @@ export class World {
     this.vm.container
       .rebind<Pager>(TOKENS.DefaultPager)
       .toDynamicValue(() => {
-        const p = new FuzzPager({ key: this.rng.next(), delay, refills: this.rng.chance(0.5), copyAtEnd: this.rng.chance(0.5), noCatastrophe: true, failInit: false }, this.hooks);
+        const p = new FuzzPager(
+          { key: this.rng.next(), delay, refills: this.rng.chance(0.5), copyAtEnd: this.rng.chance(0.5), noCatastrophe: true, failInit: false },
+          this.hooks,
+        );
         this.pagers.push(p);
         return p;
       })
@@ -702,13 +731,18 @@ export class World {
       for (const p of pages) {
         if (p * ps >= e.obj.size) continue;
         const n = Math.min(ps, e.obj.size - p * ps);
-        const stored = pager.store.get(p)?.subarray(0, n) ?? (() => {
-          const out = new Uint8Array(ps);
-          pager.initial(p, out);
-          return out.subarray(0, n);
-        })();
+        const stored =
+          pager.store.get(p)?.subarray(0, n) ??
+          (() => {
+            const out = new Uint8Array(ps);
+            pager.initial(p, out);
+            return out.subarray(0, n);
+          })();
         if (!e.store.matches(p * ps, stored)) {
-          throw new Divergence('lost-write', `${ctx.what}: flush resolved but page ${p} in the pager's store is not what was written (${e.store.check(p * ps, stored)})`);
+          throw new Divergence(
+            'lost-write',
+            `${ctx.what}: flush resolved but page ${p} in the pager's store is not what was written (${e.store.check(p * ps, stored)})`,
+          );
         }
       }
     }
@@ -778,7 +812,11 @@ export class World {
     if (!e) return;
     this.operations++;
     const len = Math.min(2 ** 40, e.obj.size);
-    const ctx: Ctx = { what: `${what} ${sync ? 'readSync' : 'read'} of ${len} bytes of ${e.name} (size ${e.obj.size})`, obj: e, expect: (x) => !(x instanceof DestroyedError) };
+    const ctx: Ctx = {
+      what: `${what} ${sync ? 'readSync' : 'read'} of ${len} bytes of ${e.name} (size ${e.obj.size})`,
+      obj: e,
+      expect: (x) => !(x instanceof DestroyedError),
+    };
     try {
       if (sync) e.obj.readSync(0, len);
       else await e.obj.read(0, len);
@@ -996,7 +1034,10 @@ export class World {
       const disk = this.diskSize(m.file);
       const stale = absentPastEnd.filter((p) => disk < Math.min((p + 1) * ps, m.h.size));
       if (stale.length > 0) {
-        throw new Divergence('stale-read', `${what}: page ${stale[0]} was not resident and lies past the end of ${m.file.path} (truncated to ${disk} bytes), yet the read succeeded instead of failing with MappedFileTruncatedError`);
+        throw new Divergence(
+          'stale-read',
+          `${what}: page ${stale[0]} was not resident and lies past the end of ${m.file.path} (truncated to ${disk} bytes), yet the read succeeded instead of failing with MappedFileTruncatedError`,
+        );
       }
     }
     this.checkBytes(m.file.store, off, got, what);
@@ -1089,11 +1130,13 @@ export class World {
     if (op.fixed && !noreplace) for (let p = op.page; p < op.page + op.pages; p++) dropLock(sp, p);
     const first = at / ps;
     if (expected !== undefined && first !== expected) throw new Divergence('wrong-address', `${ctx.what}: mapped at page ${first}, expected page ${expected}`);
-    if (expected === undefined && !isFree(m, first, op.pages)) throw new Divergence('wrong-address', `${ctx.what}: mapped at page ${first} over an existing mapping`);
+    if (expected === undefined && !isFree(m, first, op.pages))
+      throw new Divergence('wrong-address', `${ctx.what}: mapped at page ${first} over an existing mapping`);
     const shared = op.src === 'anon' && op.share === 'shared' ? new ByteStore(`${sp.as.name}:shared-anon@${first}`, length, ps, undefined, 'none') : undefined;
     for (let k = 0; k < op.pages; k++) {
       const p = first + k;
-      if (op.src === 'anon' && op.share === 'private') m.set(p, { kind: 'anon', prot: op.prot, data: new ByteStore(`${sp.as.name}:anon@${p}`, ps, ps, undefined, 'none'), tainted: false });
+      if (op.src === 'anon' && op.share === 'private')
+        m.set(p, { kind: 'anon', prot: op.prot, data: new ByteStore(`${sp.as.name}:anon@${p}`, ps, ps, undefined, 'none'), tainted: false });
       else if (shared) m.set(p, { kind: 'shared', prot: op.prot, store: shared, page: k, writable: true, limit: op.pages, owner: undefined, tainted: false });
       else {
         const store = file ? file.store : obj!.store;
@@ -1163,7 +1206,8 @@ export class World {
     }
     if (sp.dead) throw new Divergence('missing-error', `${ctx.what}: protect in a destroyed space succeeded`);
     if (unmapped) throw new Divergence('missing-error', `${ctx.what}: protect of a range with unmapped pages succeeded (expected UnmappedRangeError)`);
-    if (denied && !maybe) throw new Divergence('missing-error', `${ctx.what}: write rights on a read-only shared file mapping were granted (expected AccessDeniedError)`);
+    if (denied && !maybe)
+      throw new Divergence('missing-error', `${ctx.what}: write rights on a read-only shared file mapping were granted (expected AccessDeniedError)`);
     for (let p = first; p < first + op.pages; p++) {
       const e = sp.model.get(p)!;
       e.prot = op.prot;
@@ -1250,18 +1294,26 @@ export class World {
       }
       if (fault && err instanceof MemoryFault) {
         if (!(err instanceof fault.kind) || err.address !== fault.address) {
-          throw new Divergence('wrong-fault', `${ctx.what}: ${err.name} at 0x${err.address.toString(16)}, expected ${fault.kind.name} at 0x${fault.address.toString(16)}`);
+          throw new Divergence(
+            'wrong-fault',
+            `${ctx.what}: ${err.name} at 0x${err.address.toString(16)}, expected ${fault.kind.name} at 0x${fault.address.toString(16)}`,
+          );
         }
         return;
       }
       if (!dead && sync && err instanceof NotResidentError && !(err instanceof MemoryFault)) return; // nothing read or written
       if (dead && err instanceof DestroyedError) return;
-      this.judge(err, { ...ctx, faulting: !sync, expect: (x) => op.k === 'write' && op.detach && !(x instanceof DestroyedError) && !(x instanceof MemoryFault) });
+      this.judge(err, {
+        ...ctx,
+        faulting: !sync,
+        expect: (x) => op.k === 'write' && op.detach && !(x instanceof DestroyedError) && !(x instanceof MemoryFault),
+      });
       if (data && access === 'write') this.failModel(targets, data);
     };
     const succeeded = (): void => {
       if (dead) throw new Divergence('missing-error', `${ctx.what}: ${op.k} in a destroyed space succeeded`);
-      if (fault && !lenient) throw new Divergence('missing-fault', `${ctx.what}: ${op.k} succeeded where ${fault.kind.name} at 0x${fault.address.toString(16)} was expected`);
+      if (fault && !lenient)
+        throw new Divergence('missing-fault', `${ctx.what}: ${op.k} succeeded where ${fault.kind.name} at 0x${fault.address.toString(16)} was expected`);
     };
     switch (op.k) {
       case 'read': {
@@ -1359,7 +1411,7 @@ export class World {
 
   private checkSpace(sp: SpaceEnt, a: number, got: Uint8Array, what: string): void {
     const ps = this.ps;
-    for (let pos = a; pos < a + got.length; ) {
+    for (let pos = a; pos < a + got.length;) {
       const p = Math.floor(pos / ps);
       const w = pos - p * ps;
       const n = Math.min(ps - w, a + got.length - pos);
@@ -1376,7 +1428,8 @@ export class World {
           // Past the end of the file or object through a private mapping not yet copied: zeros, or the shared tail.
           for (let k = 0; k < n && !problem; k++) {
             if (at + k < e.store.size) problem = e.store.check(at + k, seen.subarray(k, k + 1));
-            else if (seen[k] !== 0 && at + k < e.store.extent && !e.store.matches(at + k, seen.subarray(k, k + 1))) problem = `byte ${at + k} of ${e.store.label} (past its end): read 0x${seen[k]!.toString(16)}`;
+            else if (seen[k] !== 0 && at + k < e.store.extent && !e.store.matches(at + k, seen.subarray(k, k + 1)))
+              problem = `byte ${at + k} of ${e.store.label} (past its end): read 0x${seen[k]!.toString(16)}`;
           }
         } else problem = e.store.check(at, seen);
       }
@@ -1388,7 +1441,7 @@ export class World {
   private targetsOf(m: MSpace, address: number, length: number): Array<{ e: MPage; p: number; w: number; at: number; n: number }> {
     const ps = this.ps;
     const out: Array<{ e: MPage; p: number; w: number; at: number; n: number }> = [];
-    for (let pos = address; pos < address + length; ) {
+    for (let pos = address; pos < address + length;) {
       const p = Math.floor(pos / ps);
       const w = pos - p * ps;
       const n = Math.min(ps - w, address + length - pos);
@@ -1458,7 +1511,8 @@ export class World {
     if (this.batch) return;
     if (sp.dead) throw new Divergence('missing-error', `${ctx.what}: advise in a destroyed space succeeded`);
     if (unmapped) throw new Divergence('missing-error', `${ctx.what}: advise over unmapped pages succeeded (expected UnmappedRangeError)`);
-    if (locked && op.advice === 'dontneed') throw new Divergence('missing-error', `${ctx.what}: dontneed over locked pages succeeded (expected InvalidArgumentError)`);
+    if (locked && op.advice === 'dontneed')
+      throw new Divergence('missing-error', `${ctx.what}: dontneed over locked pages succeeded (expected InvalidArgumentError)`);
     if (op.advice !== 'dontneed') return;
     // dontneed drops private pages: a private mapping reads its file or object again, anonymous memory zeros.
     for (let p = first; p < first + op.pages; p++) {
@@ -1495,7 +1549,12 @@ export class World {
     if (this.userPinnedPages() + this.lockedPages() + fresh > this.config.frames - 2) return;
     this.operations++;
     const unmapped = this.unmappedIn(sp, first, op.pages);
-    const ctx: Ctx = { what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`, space: sp, faulting: true, expect: (x) => x instanceof UnmappedRangeError && unmapped };
+    const ctx: Ctx = {
+      what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`,
+      space: sp,
+      faulting: true,
+      expect: (x) => x instanceof UnmappedRangeError && unmapped,
+    };
     // Locking copies a writable private page first (as Linux's mlock does).
     const copyPages = (apply: boolean): void => {
       for (let p = first; p < first + op.pages; p++) {
@@ -1532,7 +1591,11 @@ export class World {
     this.operations++;
     const first = sp.locks.size > 0 && op.at.pick % 2 === 0 ? [...sp.locks][op.at.pick % sp.locks.size]! : Math.floor(this.addressOf(sp, op.at) / this.ps);
     const unmapped = this.unmappedIn(sp, first, op.pages);
-    const ctx: Ctx = { what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`, space: sp, expect: (x) => x instanceof UnmappedRangeError && unmapped };
+    const ctx: Ctx = {
+      what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`,
+      space: sp,
+      expect: (x) => x instanceof UnmappedRangeError && unmapped,
+    };
     try {
       sp.as.unlock(first * this.ps, op.pages * this.ps);
     } catch (err) {
@@ -1549,14 +1612,19 @@ export class World {
     this.operations++;
     const first = Math.floor(this.addressOf(sp, op.at) / this.ps);
     const unmapped = this.unmappedIn(sp, first, op.pages);
-    const ctx: Ctx = { what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`, space: sp, expect: (x) => x instanceof UnmappedRangeError && unmapped };
+    const ctx: Ctx = {
+      what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name}`,
+      space: sp,
+      expect: (x) => x instanceof UnmappedRangeError && unmapped,
+    };
     let got: Uint8Array;
     try {
       got = sp.as.residency(first * this.ps, op.pages * this.ps);
     } catch (err) {
       return this.judge(err, ctx);
     }
-    if (sp.dead || unmapped) throw new Divergence('missing-error', `${ctx.what}: residency succeeded${sp.dead ? ' in a destroyed space' : ' over unmapped pages'}`);
+    if (sp.dead || unmapped)
+      throw new Divergence('missing-error', `${ctx.what}: residency succeeded${sp.dead ? ' in a destroyed space' : ' over unmapped pages'}`);
     if (got.length !== op.pages || got.some((b) => b > 1)) throw new Divergence('wrong-answer', `${ctx.what}: residency answered [${[...got].join(', ')}]`);
     // A locked page is resident.
     for (let p = first; p < first + op.pages; p++) {
@@ -1582,7 +1650,11 @@ export class World {
     this.operations++;
     const target = op.move && op.to > 0 ? op.to * ps : undefined;
     const unmapped = this.unmappedIn(sp, first, op.pages);
-    const ctx: Ctx = { what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name} to ${op.newPages} pages${op.move ? ' move' : ''}${target ? ` to page ${op.to}` : ''}`, space: sp, faulting: true };
+    const ctx: Ctx = {
+      what: `${what} pages ${first}..${first + op.pages - 1} of ${sp.as.name} to ${op.newPages} pages${op.move ? ' move' : ''}${target ? ` to page ${op.to}` : ''}`,
+      space: sp,
+      faulting: true,
+    };
     // What spinvm must answer, in the order it checks.
     let expected: 'EINVAL' | 'ENOMEM-unmapped' | 'EFAULT' | 'RemapError' | number;
     if (target !== undefined && target < end && start < target + length) expected = 'EINVAL';
@@ -1611,7 +1683,10 @@ export class World {
         this.judge(err, ctx);
         at = expected;
       } else {
-        throw new Divergence(`unexpected-error:${errName(err)}`, `${ctx.what}: ${describeErr(err)}, expected ${typeof expected === 'number' ? `the mapping at page ${expected / ps}` : expected}`);
+        throw new Divergence(
+          `unexpected-error:${errName(err)}`,
+          `${ctx.what}: ${describeErr(err)}, expected ${typeof expected === 'number' ? `the mapping at page ${expected / ps}` : expected}`,
+        );
       }
     }
     if (typeof expected !== 'number') throw new Divergence('missing-error', `${ctx.what}: remap succeeded (at page ${at / ps}), expected ${expected}`);
@@ -1646,7 +1721,8 @@ export class World {
       }
       const last = moved.get(oldPages - 1)!;
       const grow = k - oldPages + 1;
-      if (last.kind === 'anon') m.set(p, { kind: 'anon', prot: last.prot, data: new ByteStore(`${sp.as.name}:anon@${p}`, ps, ps, undefined, 'none'), tainted: false });
+      if (last.kind === 'anon')
+        m.set(p, { kind: 'anon', prot: last.prot, data: new ByteStore(`${sp.as.name}:anon@${p}`, ps, ps, undefined, 'none'), tainted: false });
       else if (last.kind === 'shared') m.set(p, { ...last, page: last.page + grow, tainted: false });
       else m.set(p, { ...last, page: last.page + grow, copy: undefined, tainted: false });
     }
@@ -1710,7 +1786,8 @@ export class World {
       return;
     }
     if (!ext.loaded) throw new Divergence('missing-error', `${ctx.what}: unloading an extension that is not loaded succeeded`);
-    if (action === 'unload' && live.length > 0) throw new Divergence('missing-error', `${ctx.what}: unload succeeded while ${live.length} objects over its pager live`);
+    if (action === 'unload' && live.length > 0)
+      throw new Divergence('missing-error', `${ctx.what}: unload succeeded while ${live.length} objects over its pager live`);
     ext.loaded = false;
     // A forced unload flushes and destroys the objects made with its pagers.
     for (const e of live) {
@@ -1828,7 +1905,10 @@ export class World {
     if (c.faulting) {
       if (err instanceof OutOfMemoryError) {
         if (this.oomPossible()) return;
-        throw new Divergence('unexplained-error:OutOfMemoryError', `${c.what}: ${describeErr(err)} although no frame is pinned, no pager failed and nothing is stuck (stat ${JSON.stringify(this.vm.stat())})`);
+        throw new Divergence(
+          'unexplained-error:OutOfMemoryError',
+          `${c.what}: ${describeErr(err)} although no frame is pinned, no pager failed and nothing is stuck (stat ${JSON.stringify(this.vm.stat())})`,
+        );
       }
       if (err instanceof PagerIoError || err instanceof PagerFailedError || err instanceof PagerProtocolError) {
         if (this.mayFail(err.object, err)) return;
@@ -1995,7 +2075,10 @@ export class World {
       const busy = this.vm.stat().busyFrames;
       if (busy === 0 && this.pagers.every((p) => p.inflight === 0)) break;
       if (Date.now() > deadline) {
-        throw new Divergence('leak', `${what}: at rest, ${busy} frames are still busy and ${this.pagers.reduce((n, p) => n + p.inflight, 0)} pager calls in flight after 3 s`);
+        throw new Divergence(
+          'leak',
+          `${what}: at rest, ${busy} frames are still busy and ${this.pagers.reduce((n, p) => n + p.inflight, 0)} pager calls in flight after 3 s`,
+        );
       }
       await new Promise((resolve) => (i < 20 ? setImmediate(resolve) : setTimeout(resolve, 5)));
     }
@@ -2005,7 +2088,10 @@ export class World {
     const locked = this.lockedPages();
     // A locked page of an object also pinned, or of a shared mapping locked twice, pins one frame: at most.
     if (locked === 0 ? stat.pinnedFrames !== pinned : stat.pinnedFrames > pinned + locked) {
-      throw new Divergence('leak', `${what}: at rest ${stat.pinnedFrames} frames are pinned, but ${pinned} pages were pinned with pin() and ${locked} locked with lock() (stat ${JSON.stringify(stat)})`);
+      throw new Divergence(
+        'leak',
+        `${what}: at rest ${stat.pinnedFrames} frames are pinned, but ${pinned} pages were pinned with pin() and ${locked} locked with lock() (stat ${JSON.stringify(stat)})`,
+      );
     }
     if (stat.busyFrames !== 0) throw new Divergence('leak', `${what}: at rest ${stat.busyFrames} frames are busy`);
   }
@@ -2083,7 +2169,11 @@ export class World {
       const alive = this.vm.memoryObjects().filter((o) => !kept.includes(o));
       const keptFrames = kept.reduce((n, o) => n + o.stat().residentPages, 0);
       if (stat.freeFrames + keptFrames !== stat.frames || alive.length > 0) {
-        if (clean) throw new Divergence('leak', `${what}: every space, mapping and object is gone, yet ${stat.frames - stat.freeFrames} frames are in use and ${alive.length} objects alive (${alive.map((o) => o.name).join(', ')})`);
+        if (clean)
+          throw new Divergence(
+            'leak',
+            `${what}: every space, mapping and object is gone, yet ${stat.frames - stat.freeFrames} frames are in use and ${alive.length} objects alive (${alive.map((o) => o.name).join(', ')})`,
+          );
       }
     }
     // vm.destroy(): with everything still open (abrupt), with faults still armed (faulty), or twice at once.
@@ -2094,7 +2184,11 @@ export class World {
           d.then(() => {
             // Whichever call resolves, the instance is gone: swap files removed (issue #14).
             for (const s of swaps) {
-              if (this.swapExists(s)) throw new Divergence('early-resolve', `${what}: vm.destroy() call ${j + 1} of ${destroys.length} resolved while swap directory ${s.directory} still exists`);
+              if (this.swapExists(s))
+                throw new Divergence(
+                  'early-resolve',
+                  `${what}: vm.destroy() call ${j + 1} of ${destroys.length} resolved while swap directory ${s.directory} still exists`,
+                );
             }
           }),
         ),
@@ -2117,9 +2211,13 @@ export class World {
     }
     const stat = this.vm.stat();
     if (stat.freeFrames !== stat.frames || stat.pinnedFrames !== 0 || stat.busyFrames !== 0) {
-      throw new Divergence('leak', `${what}: after vm.destroy() ${stat.frames - stat.freeFrames} frames are in use, ${stat.pinnedFrames} pinned, ${stat.busyFrames} busy`);
+      throw new Divergence(
+        'leak',
+        `${what}: after vm.destroy() ${stat.frames - stat.freeFrames} frames are in use, ${stat.pinnedFrames} pinned, ${stat.busyFrames} busy`,
+      );
     }
-    if (this.vm.memoryObjects().length > 0) throw new Divergence('leak', `${what}: after vm.destroy() ${this.vm.memoryObjects().length} memory objects are alive`);
+    if (this.vm.memoryObjects().length > 0)
+      throw new Divergence('leak', `${what}: after vm.destroy() ${this.vm.memoryObjects().length} memory objects are alive`);
     if (resolved) {
       for (const s of swaps) if (this.swapExists(s)) throw new Divergence('leak', `${what}: after vm.destroy() swap directory ${s.directory} still exists`);
       if (this.swapFs.used !== 0) throw new Divergence('leak', `${what}: after vm.destroy() the swap file system still holds ${this.swapFs.used} bytes`);
@@ -2128,7 +2226,8 @@ export class World {
     // A handle replaced when a file is reopened writable closes in the background: give it a moment.
     for (const f of this.files) await this.dataFs.remove(f.path).catch(noop);
     for (let i = 0; i < 20 && this.dataFs.used !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    if (this.dataFs.used !== 0) throw new Divergence('leak', `${what}: after vm.destroy() and removing the files, ${this.dataFs.used} bytes are still held: a file is still open`);
+    if (this.dataFs.used !== 0)
+      throw new Divergence('leak', `${what}: after vm.destroy() and removing the files, ${this.dataFs.used} bytes are still held: a file is still open`);
   }
 
   private swapExists(s: SwapSpace): boolean {
@@ -2185,7 +2284,11 @@ export class World {
         const off = p * ps;
         const len = Math.min(ps, e.obj.size - off);
         const ctx: Ctx = { what: `${what}: read back page ${p} of ${e.name}`, obj: e, faulting: true };
-        await attempt(() => e.obj.read(off, len), (got) => this.checkBytes(e.store, off, got, ctx.what), ctx);
+        await attempt(
+          () => e.obj.read(off, len),
+          (got) => this.checkBytes(e.store, off, got, ctx.what),
+          ctx,
+        );
       }
     }
     for (const m of this.maps) {
@@ -2193,7 +2296,11 @@ export class World {
       for (let off = 0; off < m.h.size; off += ps) {
         const len = Math.min(ps, m.h.size - off);
         const ctx: Ctx = { what: `${what}: read back ${m.file.path} at ${off}`, map: m, faulting: true };
-        await attempt(() => m.h.read(off, len), (got) => this.checkBytes(m.file.store, off, got, ctx.what), ctx);
+        await attempt(
+          () => m.h.read(off, len),
+          (got) => this.checkBytes(m.file.store, off, got, ctx.what),
+          ctx,
+        );
       }
     }
     for (const sp of this.spaces) {
@@ -2209,10 +2316,15 @@ export class World {
           } catch (x) {
             err = x;
           }
-          if (!(err instanceof fault.kind)) throw new Divergence('wrong-fault', `${ctx.what}: expected ${fault.kind.name}, got ${err === undefined ? 'success' : describeErr(err)}`);
+          if (!(err instanceof fault.kind))
+            throw new Divergence('wrong-fault', `${ctx.what}: expected ${fault.kind.name}, got ${err === undefined ? 'success' : describeErr(err)}`);
           continue;
         }
-        await attempt(() => sp.as.read(p * ps, ps), (got) => this.checkSpace(sp, p * ps, got, ctx.what), ctx);
+        await attempt(
+          () => sp.as.read(p * ps, ps),
+          (got) => this.checkSpace(sp, p * ps, got, ctx.what),
+          ctx,
+        );
       }
     }
   }
@@ -2223,7 +2335,10 @@ export class World {
       return await Promise.race([
         p,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Divergence('hang:timeout', `${what} did not settle within ${this.limits.opTimeoutMs} ms`)), this.limits.opTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Divergence('hang:timeout', `${what} did not settle within ${this.limits.opTimeoutMs} ms`)),
+            this.limits.opTimeoutMs,
+          );
         }),
       ]);
     } finally {
@@ -2378,7 +2493,12 @@ export function describeErr(err: unknown): string {
  * Starts `write` with `data` (a copy of it when it is to be detached, which happens as soon as the write has
  * started) and answers what it rejected with, if anything. A write that throws synchronously is a divergence.
  */
-async function writeMaybeDetached(data: Uint8Array, detachIt: boolean | undefined, what: string, write: (buf: Uint8Array) => Promise<void>): Promise<{ error: unknown } | undefined> {
+async function writeMaybeDetached(
+  data: Uint8Array,
+  detachIt: boolean | undefined,
+  what: string,
+  write: (buf: Uint8Array) => Promise<void>,
+): Promise<{ error: unknown } | undefined> {
   const buf = detachIt ? data.slice() : data;
   let done: Promise<void>;
   try {

@@ -21,4 +21,3 @@ export function plain(log: Logged[]): Array<Record<string, unknown>> {
     return out;
   });
 }
-

@@ -123,14 +123,21 @@ describe.skipIf(!linux)("spinvm against the kernel's own mmap, mprotect, msync, 
           failures.push({ seq, failure: r.failure });
           console.log(`seed ${seed}: diverged at op #${r.failure.index} [${r.failure.what}]: kernel ${r.failure.kernel} / spinvm ${r.failure.spinvm}`);
         }
-        if (replay !== undefined) console.log(describeFailure(seq, seq.ops, r.failure ?? { index: seq.ops.length, op: undefined, what: 'none', kernel: '-', spinvm: '-' }, PS));
+        if (replay !== undefined)
+          console.log(describeFailure(seq, seq.ops, r.failure ?? { index: seq.ops.length, op: undefined, what: 'none', kernel: '-', spinvm: '-' }, PS));
       }
       const ms = Date.now() - began;
       console.log(
         `${sequences} sequences, ${operations} operations in ${(ms / 1000).toFixed(1)} s; ${failures.length} diverged` +
           (PENDING.length ? ` (PENDING, left out: ${PENDING.join(', ')})` : ''),
       );
-      console.log('answers (kernel): ' + [...totals].sort().map(([k, n]) => `${k} ${n}`).join(', '));
+      console.log(
+        'answers (kernel): ' +
+          [...totals]
+            .sort()
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', '),
+      );
       const reports: string[] = [];
       for (const { seq, failure } of failures.slice(0, shrinkCount)) {
         const small = await shrink(oracle, seq, failure, roots, PS, shrinkMs);
@@ -143,7 +150,9 @@ describe.skipIf(!linux)("spinvm against the kernel's own mmap, mprotect, msync, 
           const key = `[${tagsOf(seq.ops.slice(0, failure.index + 1)).join(', ')}] ${failure.op?.op ?? 'end'} ${failure.what}`;
           byTags.set(key, [...(byTags.get(key) ?? []), seq.seed]);
         }
-        const table = [...byTags].map(([k, seeds]) => `  ${k}: seeds ${seeds.slice(0, 12).join(' ')}${seeds.length > 12 ? ` (+${seeds.length - 12})` : ''}`).join('\n');
+        const table = [...byTags]
+          .map(([k, seeds]) => `  ${k}: seeds ${seeds.slice(0, 12).join(' ')}${seeds.length > 12 ? ` (+${seeds.length - 12})` : ''}`)
+          .join('\n');
         expect.fail(
           `${failures.length} of ${sequences} sequences diverged from the kernel (replay one with SPINVM_SEED=<seed>).\n` +
             `By the tags of the operations up to the divergence, what diverged:\n${table}\n\n${reports.join('\n\n')}`,

@@ -127,7 +127,12 @@ export function generate(seed: number, ps: number, options: GenerateOptions = {}
   /** The run of pages around `p` with the same attributes and consecutive file pages: about one mapping. */
   const runAround = (l: Layout, p: number): [number, number] => {
     const same = (a: PageInfo | undefined, b: PageInfo | undefined, step: number): boolean =>
-      a !== undefined && b !== undefined && a.prot === b.prot && a.share === b.share && a.file === b.file && (a.file === undefined || b.filePage - a.filePage === step);
+      a !== undefined &&
+      b !== undefined &&
+      a.prot === b.prot &&
+      a.share === b.share &&
+      a.file === b.file &&
+      (a.file === undefined || b.filePage - a.filePage === step);
     let lo = p;
     let hi = p + 1;
     while (lo > 0 && same(l.get(lo - 1), l.get(lo), 1)) lo--;

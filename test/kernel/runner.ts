@@ -6,7 +6,17 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { useFilePager } from '../../pagers/file-pager/index.js';
-import { AddressNotResidentError, createVm, MemoryFault, BusError, TOKENS, type AddressSpace, type Pager, type SyncOptions, type Vm } from '../../vmcore/index.js';
+import {
+  AddressNotResidentError,
+  createVm,
+  MemoryFault,
+  BusError,
+  TOKENS,
+  type AddressSpace,
+  type Pager,
+  type SyncOptions,
+  type Vm,
+} from '../../vmcore/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
 import { describeOp, pattern, REGION_BASE, REGION_PAGES, retag, without, type Op, type Sequence, type Tag } from './generator.js';
 
@@ -303,7 +313,10 @@ export async function runSequence(
   if (begun.pageSize !== ps) throw new Error(`the kernel's page size is ${begun.pageSize}, the test's ${ps}`);
 
   const vm = createVm({ pageSize: ps, frames: seq.frames });
-  vm.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new RecordingPager({ async: seq.asyncSwap })).inTransientScope();
+  vm.container
+    .rebind<Pager>(TOKENS.DefaultPager)
+    .toDynamicValue(() => new RecordingPager({ async: seq.asyncSwap }))
+    .inTransientScope();
   useFilePager(vm);
   const s: Spin = { vm, spaces: new Map([[0, vm.createAddressSpace()]]), dir: sdir, ps };
   const counts = new Map<string, number>();
@@ -334,7 +347,8 @@ export async function runSequence(
     const end = await oracle.request({ cmd: 'end' });
     if (failure === undefined) {
       if (end.oracle_error !== undefined) failure = { index: ops.length, op: undefined, what: 'oracle', kernel: end.oracle_error, spinvm: '' };
-      else if (destroyed !== undefined) failure = { index: ops.length, op: undefined, what: 'final-file', kernel: 'every space exits', spinvm: `vm.destroy() failed: ${destroyed}` };
+      else if (destroyed !== undefined)
+        failure = { index: ops.length, op: undefined, what: 'final-file', kernel: 'every space exits', spinvm: `vm.destroy() failed: ${destroyed}` };
       else {
         for (const [name, content] of Object.entries((end as { files?: Record<string, string> }).files ?? {})) {
           const d = firstDifference(unb64(content), new Uint8Array(fs.readFileSync(path.join(sdir, name))));
@@ -353,13 +367,21 @@ export async function runSequence(
 
 // ---- shrinking and reporting ----
 
-const signature = (f: Failure): string => `${f.op?.op ?? 'end'}|${f.what}|${f.what === 'result' ? `${f.kernel.replace(/ at 0x[0-9a-f]+/, '')}|${f.spinvm.replace(/ at 0x[0-9a-f]+/, '').slice(0, 40)}` : ''}`;
+const signature = (f: Failure): string =>
+  `${f.op?.op ?? 'end'}|${f.what}|${f.what === 'result' ? `${f.kernel.replace(/ at 0x[0-9a-f]+/, '')}|${f.spinvm.replace(/ at 0x[0-9a-f]+/, '').slice(0, 40)}` : ''}`;
 
 /**
  * Drops operations (chunks, then one at a time) while the sequence still fails the same way; answers the
  * shortest failing list found within the budget.
  */
-export async function shrink(oracle: KernelOracle, seq: Sequence, first: Failure, roots: Roots, ps: number, budgetMs: number): Promise<{ ops: Op[]; failure: Failure }> {
+export async function shrink(
+  oracle: KernelOracle,
+  seq: Sequence,
+  first: Failure,
+  roots: Roots,
+  ps: number,
+  budgetMs: number,
+): Promise<{ ops: Op[]; failure: Failure }> {
   const deadline = Date.now() + budgetMs;
   const sig = signature(first);
   let ops = first.op ? seq.ops.slice(0, first.index + 1) : seq.ops.slice();

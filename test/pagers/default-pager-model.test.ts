@@ -77,7 +77,8 @@ describe('the default pager with a small swap limit', () => {
           tight,
           {
             makePager: () => new CheckedPager(swap),
-            acceptError: (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut' && e.result === ResultCode.DeviceFull),
+            acceptError: (e) =>
+              e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut' && e.result === ResultCode.DeviceFull),
           },
           list,
         );

@@ -113,7 +113,7 @@ describe('DefaultPager over real swap files', () => {
     expect(swap.closed).toBe(true);
   });
 
-  it('uses a directory of the caller\'s choosing, and leaves the directory itself', async () => {
+  it("uses a directory of the caller's choosing, and leaves the directory itself", async () => {
     const parent = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'spinvm-dp-test-'));
     scratch.push(parent);
     const swap = await swapOf({ directory: parent, files: 1 });
@@ -433,7 +433,7 @@ describe('useDefaultPager: the default pager swapped in live', () => {
     expect(await fs.exists(path.join(os.tmpdir()))).toBe(true);
   });
 
-  it('rejects bad options, including a page size (it is the instance\'s)', async () => {
+  it("rejects bad options, including a page size (it is the instance's)", async () => {
     const vm = vmOf(PS, 2);
     await expect(useDefaultPager(vm, { pageSize: 512 } as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(useDefaultPager(vm, 'x' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -529,7 +529,7 @@ describe('SwapSpace: bad input and bookkeeping', () => {
     expect(none.allocate()).toBe(-1);
   });
 
-  it('uses the standard CRC-32 (zlib\'s)', () => {
+  it("uses the standard CRC-32 (zlib's)", () => {
     const data = pattern(4096, 5);
     expect(crc32(data)).toBe(zlib.crc32(data));
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);

@@ -38,7 +38,12 @@ describe('FilePager on real files', () => {
     const vm = createVm({ frames: 8 });
     const m = await mapFile(vm, p, { writable: true });
     const expected = data.slice();
-    for (const [off, seed] of [[0, 3], [4096 * 5 + 100, 4], [4096 * 40, 5], [data.length - 50, 6]] as const) {
+    for (const [off, seed] of [
+      [0, 3],
+      [4096 * 5 + 100, 4],
+      [4096 * 40, 5],
+      [data.length - 50, 6],
+    ] as const) {
       const bytes = pattern(Math.min(6000, data.length - off), seed);
       await m.write(off, bytes);
       expected.set(bytes, off);

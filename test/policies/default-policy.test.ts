@@ -34,7 +34,11 @@ describe(`the default policy (${DEFAULT})`, () => {
       const trace = generateTrace(name, pool, LENGTH, 1);
       const faults = Object.fromEntries(Object.keys(BUILTIN_POLICIES).map((p) => [p, simulate(trace, BUILTIN_POLICIES[p]!, pool).faults]));
       const ours = faults[DEFAULT]!;
-      const best = Math.min(...Object.entries(faults).filter(([p]) => p !== DEFAULT).map(([, f]) => f));
+      const best = Math.min(
+        ...Object.entries(faults)
+          .filter(([p]) => p !== DEFAULT)
+          .map(([, f]) => f),
+      );
       expect(ours, JSON.stringify(faults)).toBeLessThanOrEqual(1.05 * best);
       expect(ours, JSON.stringify(faults)).toBeLessThanOrEqual((LRU_ALLOWANCE[name] ?? 1) * faults.lru!);
     });

@@ -117,11 +117,27 @@ function bruteForceOptimum(t: Trace, frames: number): number {
     const page = t.refs[i]!;
     let best: number;
     if (resident.includes(page)) best = go(i + 1, resident);
-    else if (resident.length < frames) best = 1 + go(i + 1, [...resident, page].sort((a, b) => a - b));
+    else if (resident.length < frames)
+      best =
+        1 +
+        go(
+          i + 1,
+          [...resident, page].sort((a, b) => a - b),
+        );
     else {
       best = Infinity;
       for (const out of resident) {
-        best = Math.min(best, 1 + go(i + 1, resident.filter((r) => r !== out).concat(page).sort((a, b) => a - b)));
+        best = Math.min(
+          best,
+          1 +
+            go(
+              i + 1,
+              resident
+                .filter((r) => r !== out)
+                .concat(page)
+                .sort((a, b) => a - b),
+            ),
+        );
       }
     }
     memo.set(key, best);
@@ -146,9 +162,7 @@ describe('Belady MIN', () => {
       fc.property(refsArb, fc.integer({ min: 1, max: 10 }), (refs, frames) => {
         const t = traceOf(refs);
         expect(belady(t, frames + 1).faults).toBeLessThanOrEqual(belady(t, frames).faults);
-        expect(simulate(t, BUILTIN_POLICIES.lru!, frames + 1).faults).toBeLessThanOrEqual(
-          simulate(t, BUILTIN_POLICIES.lru!, frames).faults,
-        );
+        expect(simulate(t, BUILTIN_POLICIES.lru!, frames + 1).faults).toBeLessThanOrEqual(simulate(t, BUILTIN_POLICIES.lru!, frames).faults);
       }),
       { numRuns: 200 },
     );
@@ -174,9 +188,7 @@ describe('CLOCK against second chance', () => {
     fc.assert(
       fc.property(refsArb, fc.integer({ min: 1, max: 10 }), (refs, frames) => {
         const t = traceOf(refs);
-        expect(simulate(t, BUILTIN_POLICIES.clock!, frames).faults).toBe(
-          simulate(t, BUILTIN_POLICIES['second-chance']!, frames).faults,
-        );
+        expect(simulate(t, BUILTIN_POLICIES.clock!, frames).faults).toBe(simulate(t, BUILTIN_POLICIES['second-chance']!, frames).faults);
       }),
       { numRuns: 200 },
     );

@@ -19,7 +19,7 @@ beforeAll(async () => {
   tracePath = join(dir, 'classic.trace');
   await writeFile(
     tracePath,
-    '# Silberschatz\'s reference string, one page per line\n' + '7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1'.split(' ').join('\n') + '\n\n',
+    "# Silberschatz's reference string, one page per line\n" + '7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1'.split(' ').join('\n') + '\n\n',
   );
 });
 
@@ -258,7 +258,10 @@ describe('frame lists and the plot', () => {
     expect(markers).toHaveLength(4);
     expect(new Set(markers).size).toBe(4);
     // Every point of each line carries its marker (4 points, 4 series): circles, rects or polygons, no <path>.
-    const groups = svg.split('<g class="markers"').slice(1).map((g) => g.slice(0, g.indexOf('</g>')));
+    const groups = svg
+      .split('<g class="markers"')
+      .slice(1)
+      .map((g) => g.slice(0, g.indexOf('</g>')));
     for (const g of groups) expect(g.match(/<(circle|rect|polygon)\b/g)).toHaveLength(4);
     // The legend shows each line's dash and marker, and says which lines coincide.
     expect(svg).toContain('>clock (= lru)</text>');
@@ -272,8 +275,13 @@ describe('frame lists and the plot', () => {
       { name: 'a', points: long },
       { name: 'b', points: long },
     ]);
-    const groups = svg.split('<g class="markers"').slice(1).map((g) => g.slice(0, g.indexOf('</g>')));
-    const xs = groups.map((g) => [...g.matchAll(/<polygon points="([0-9.]+),|<rect x="([0-9.]+)"|<circle cx="([0-9.]+)"/g)].map((m) => Number(m[1] ?? m[2] ?? m[3])));
+    const groups = svg
+      .split('<g class="markers"')
+      .slice(1)
+      .map((g) => g.slice(0, g.indexOf('</g>')));
+    const xs = groups.map((g) =>
+      [...g.matchAll(/<polygon points="([0-9.]+),|<rect x="([0-9.]+)"|<circle cx="([0-9.]+)"/g)].map((m) => Number(m[1] ?? m[2] ?? m[3])),
+    );
     for (const x of xs) {
       expect(x.length).toBeGreaterThan(5);
       expect(x.length).toBeLessThanOrEqual(12);

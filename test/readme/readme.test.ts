@@ -66,7 +66,9 @@ function script(body: string): string {
   return body
     .split('\n')
     .map((line) =>
-      /^\s*npm (install|i)\b/.test(line) ? line.replace(/(\s)spinvm(?=\s|$)/g, `$1${tarball}`).replace(/^(\s*npm (install|i))\b/, '$1 --prefer-offline --no-audit --no-fund') : line,
+      /^\s*npm (install|i)\b/.test(line)
+        ? line.replace(/(\s)spinvm(?=\s|$)/g, `$1${tarball}`).replace(/^(\s*npm (install|i))\b/, '$1 --prefer-offline --no-audit --no-fund')
+        : line,
     )
     .join('\n');
 }
@@ -99,7 +101,8 @@ describe('the README, followed as written on a fresh project', () => {
       const run = spawnSync('bash', ['-euo', 'pipefail', '-c', command], { cwd, encoding: 'utf8', env: userEnv(), timeout: 240_000 });
       const output = `${run.stdout}\n${run.stderr}`;
       if (run.status !== 0) throw new Error(`${where} exited ${run.status ?? run.signal}:\n${output.slice(-4000)}`);
-      if (block.expect !== undefined && !output.includes(block.expect)) throw new Error(`${where}: its output lacks ${JSON.stringify(block.expect)}:\n${output.slice(-4000)}`);
+      if (block.expect !== undefined && !output.includes(block.expect))
+        throw new Error(`${where}: its output lacks ${JSON.stringify(block.expect)}:\n${output.slice(-4000)}`);
     };
     for (const block of blocks) {
       if (block.kind !== 'run') {

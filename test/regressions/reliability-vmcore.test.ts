@@ -1,15 +1,6 @@
 // Regressions for the reliability issue's vmcore items (2, 6, 7, 9, 11, 12, 14): each failed before its fix.
 import { describe, expect, it } from 'vitest';
-import {
-  createAddressSpace,
-  DestroyedError,
-  InvalidArgumentError,
-  OutOfMemoryError,
-  Pager,
-  ResultCode,
-  SpinVmError,
-  TOKENS,
-} from '../../vmcore/index.js';
+import { createAddressSpace, DestroyedError, InvalidArgumentError, OutOfMemoryError, Pager, ResultCode, SpinVmError, TOKENS } from '../../vmcore/index.js';
 import { filled, setup } from '../address-space/helpers.js';
 import { MicrotaskPager, RecordingPager, ScriptedPager, tick } from '../helpers/pagers.js';
 import { PS, smallVm } from '../helpers/small.js';
@@ -70,7 +61,10 @@ describe('item 6: address-space accesses make progress with more of them than fr
 
   it('private copies over one frame with a microtask pager all land', async () => {
     const vm2 = smallVm({ frames: 2 });
-    vm2.container.rebind<Pager>(TOKENS.DefaultPager).toDynamicValue(() => new MicrotaskPager()).inTransientScope();
+    vm2.container
+      .rebind<Pager>(TOKENS.DefaultPager)
+      .toDynamicValue(() => new MicrotaskPager())
+      .inTransientScope();
     const obj = vm2.createMemoryObject({ size: 4 * PS, pager: new MicrotaskPager() });
     for (let p = 0; p < 4; p++) await obj.write(p * PS, filled(PS, p + 1));
     const space = createAddressSpace(vm2);

@@ -178,7 +178,12 @@ describe('createVm(options)', () => {
   for (const [what, value] of [...WRONG_TYPES.filter(([w]) => w !== 'a string' && w !== 'an empty string' && w !== 'a function'), ['a number', 1] as Row]) {
     cases.push([`policy ${what}`, { policy: value }, 'policy']);
   }
-  for (const [what, made] of [['an empty object', {}], ['null', null], ['a number', 5], ['a policy without victim()', { insert() {}, name: 'x' }]] as const) {
+  for (const [what, made] of [
+    ['an empty object', {}],
+    ['null', null],
+    ['a number', 5],
+    ['a policy without victim()', { insert() {}, name: 'x' }],
+  ] as const) {
     cases.push([`policy factory answering ${what}`, { policy: () => made }, 'policy']);
   }
 
@@ -252,8 +257,18 @@ describe('vm.createMemoryObject(options)', () => {
   ] as const) {
     cases.push([`pager ${what}`, (c) => c.vm.createMemoryObject({ size: PS, pager: value as unknown as Pager }), InvalidArgumentError, 'pager']);
   }
-  cases.push(['a pager already serving another object (the bogopager of the victim)', (c) => c.vm.createMemoryObject({ size: PS, pager: c.obj.pager }), InvalidArgumentError, 'pager']);
-  cases.push(['a pager already serving another object (a RecordingPager)', (c) => c.vm.createMemoryObject({ size: PS, pager: c.other.pager }), InvalidArgumentError, 'pager']);
+  cases.push([
+    'a pager already serving another object (the bogopager of the victim)',
+    (c) => c.vm.createMemoryObject({ size: PS, pager: c.obj.pager }),
+    InvalidArgumentError,
+    'pager',
+  ]);
+  cases.push([
+    'a pager already serving another object (a RecordingPager)',
+    (c) => c.vm.createMemoryObject({ size: PS, pager: c.other.pager }),
+    InvalidArgumentError,
+    'pager',
+  ]);
   for (const key of ['Size', 'pagers', 'pageSize', 'policy']) {
     cases.push([`unknown option key ${key}`, (c) => c.vm.createMemoryObject({ size: PS, [key]: 1 } as never), InvalidArgumentError, `options.${key}`]);
   }

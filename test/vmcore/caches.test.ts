@@ -55,7 +55,11 @@ describe.each(CACHES)('%s', (_name, make) => {
 
   it('iterate visits every resident page once with its frame', () => {
     const cache = make(16);
-    const want: Array<[number, number]> = [[0, 9], [5, 1], [15, 3]];
+    const want: Array<[number, number]> = [
+      [0, 9],
+      [5, 1],
+      [15, 3],
+    ];
     for (const [page, frame] of want) cache.update(page, frame);
     expect(entries(cache)).toEqual(want);
   });

@@ -66,7 +66,11 @@ describe('randomized reads and writes against a reference model (seed printed on
     const big: ModelConfig = { ...cfg, frames: 24 };
     await fc.assert(
       fc.asyncProperty(ops, async (list) => {
-        await runModel(big, { acceptError: (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.result === ResultCode.NotImplemented) }, list);
+        await runModel(
+          big,
+          { acceptError: (e) => e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.result === ResultCode.NotImplemented) },
+          list,
+        );
       }),
       { ...params, numRuns: 150 },
     );
@@ -75,7 +79,14 @@ describe('randomized reads and writes against a reference model (seed printed on
   it('a pager that fails (DeviceFull, throws) never loses a write: errors are typed and data reads back', async () => {
     await fc.assert(
       fc.asyncProperty(ops, fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), async (list, seed, async) => {
-        await runModel(cfg, { makePager: (i) => new FlakyPager(seed + i, async), acceptError: (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut') }, list);
+        await runModel(
+          cfg,
+          {
+            makePager: (i) => new FlakyPager(seed + i, async),
+            acceptError: (e) => e instanceof PagerIoError || e instanceof OutOfMemoryError || (e instanceof PagerFailedError && e.operation === 'pageOut'),
+          },
+          list,
+        );
       }),
       { ...params, numRuns: 250 },
     );

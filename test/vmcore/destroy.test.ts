@@ -26,7 +26,13 @@ describe('destroy()', () => {
     for (const call of [() => obj.read(0, 1), () => obj.write(0, pattern(1, 1)), () => obj.flush(), () => obj.pin(0)]) {
       await expect(call()).rejects.toBeInstanceOf(DestroyedError);
     }
-    for (const call of [() => obj.readSync(0, 1), () => obj.writeSync(0, pattern(1, 1)), () => obj.isResident(0, 1), () => obj.request(0, 'read'), () => obj.unpin(0)]) {
+    for (const call of [
+      () => obj.readSync(0, 1),
+      () => obj.writeSync(0, pattern(1, 1)),
+      () => obj.isResident(0, 1),
+      () => obj.request(0, 'read'),
+      () => obj.unpin(0),
+    ]) {
       expect(call).toThrow(DestroyedError);
     }
 
@@ -71,7 +77,12 @@ describe('destroy()', () => {
     await vm.destroy();
     expect(vm.stat()).toMatchObject({ freeFrames: 4, residentFrames: 0, objects: 0 });
     expect(pagers.map((p) => p.destroyCalls)).toEqual([1, 1]);
-    expect(log.filter((e) => e.name === 'destroyed').map((e) => e.event.object.name).sort()).toEqual(['bogo', 'o0', 'o1']);
+    expect(
+      log
+        .filter((e) => e.name === 'destroyed')
+        .map((e) => e.event.object.name)
+        .sort(),
+    ).toEqual(['bogo', 'o0', 'o1']);
     for (const o of [...objects, bogo]) {
       expect(o.isDestroyed).toBe(true);
       await expect(o.destroy()).resolves.toBeUndefined();

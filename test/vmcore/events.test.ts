@@ -98,7 +98,11 @@ describe('events: payloads', () => {
     const s2 = smallObject();
     const { log: log2 } = listen(s2.obj);
     await s2.obj.write(PS + 3, pattern(4, 4));
-    expect(plain(log).filter((e) => e['name'] === 'fault').map((e) => e['access'])).toEqual(['read', 'execute']);
+    expect(
+      plain(log)
+        .filter((e) => e['name'] === 'fault')
+        .map((e) => e['access']),
+    ).toEqual(['read', 'execute']);
     expect(plain(log2).filter((e) => e['name'] === 'fault')).toEqual([{ name: 'fault', object: 'obj', page: 1, access: 'write' }]);
     const pageIn = log2.find((e) => e.name === 'pageIn')!.event as VmEvents['pageIn'];
     expect(s2.pool.state.pageOf(pageIn.frame)).toBe(1);
@@ -217,7 +221,11 @@ describe('events: payloads', () => {
     await a.write(0, pattern(PS, 1));
     await vm.destroy();
     await vm.destroy();
-    expect(plain(log.filter((e) => e.name === 'destroyed')).map((e) => e['object']).sort()).toEqual(['a', 'b']);
+    expect(
+      plain(log.filter((e) => e.name === 'destroyed'))
+        .map((e) => e['object'])
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(b.isDestroyed).toBe(true);
   });
 });

@@ -51,15 +51,25 @@ describe('FramePool', () => {
     pool.zero(1);
     expect(pool.view(1).every((b) => b === 0)).toBe(true);
     pool.zero(0, 10, 20);
-    expect(pool.view(0).subarray(10, 20).every((b) => b === 0)).toBe(true);
+    expect(
+      pool
+        .view(0)
+        .subarray(10, 20)
+        .every((b) => b === 0),
+    ).toBe(true);
     expect(pool.view(0)[9]).toBe(1);
     expect(pool.view(0)[20]).toBe(1);
     pool.zero(2, 100);
     expect(pool.view(2)[99]).toBe(3);
-    expect(pool.view(2).subarray(100).every((b) => b === 0)).toBe(true);
+    expect(
+      pool
+        .view(2)
+        .subarray(100)
+        .every((b) => b === 0),
+    ).toBe(true);
   });
 
-  it('owns a frame state over its frames; the free count is the state\'s', () => {
+  it("owns a frame state over its frames; the free count is the state's", () => {
     const pool = new FramePool(PS, 5);
     expect(pool.state).toBeInstanceOf(FrameState);
     expect(pool.state.frames).toBe(5);
@@ -71,7 +81,7 @@ describe('FramePool', () => {
 });
 
 describe('frames passed between objects', () => {
-  it('a frame that held another object\'s page is zeroed before its next owner\'s pager sees it', async () => {
+  it("a frame that held another object's page is zeroed before its next owner's pager sees it", async () => {
     const vm = smallVm({ frames: 1, policy: 'fifo' });
     const first = vm.createMemoryObject({ size: PS });
     await first.write(0, new Uint8Array(PS).fill(0xab));

@@ -77,7 +77,16 @@ describe('TOKENS resolve from vm.container', () => {
     expect(vm.container.get<number>(TOKENS.PageSize)).toBe(1024);
     expect(vm.container.get<number>(TOKENS.Frames)).toBe(6);
     expect(vm.container.get<Vm>(TOKENS.Vm)).toBe(vm);
-    const own = [TOKENS.PageSize, TOKENS.Frames, TOKENS.FramePool, TOKENS.ReplacementPolicy, TOKENS.PageQueue, TOKENS.CacheFactory, TOKENS.DefaultPager, TOKENS.Vm];
+    const own = [
+      TOKENS.PageSize,
+      TOKENS.Frames,
+      TOKENS.FramePool,
+      TOKENS.ReplacementPolicy,
+      TOKENS.PageQueue,
+      TOKENS.CacheFactory,
+      TOKENS.DefaultPager,
+      TOKENS.Vm,
+    ];
     for (const token of own) expect(vm.container.isBound(token)).toBe(true);
     // The other layers' keys stay free until those layers bind them (useFilePager, useDefaultPager, extensionsOf).
     for (const token of Object.values(TOKENS).filter((t) => !own.includes(t) && t !== TOKENS.Pager)) expect(vm.container.isBound(token)).toBe(false);

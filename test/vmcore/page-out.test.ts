@@ -58,7 +58,6 @@ describe('page-out in flight', () => {
     await tick();
     expect(vm.stat()).toMatchObject({ freeFrames: 1, busyFrames: 0, pinnedFrames: 0 });
   });
-
 });
 
 describe('page-out answers (eviction)', () => {

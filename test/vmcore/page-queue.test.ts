@@ -47,7 +47,7 @@ function setup(frames = 4, policy: ReplacementPolicy = new RecordingPolicy()) {
 }
 
 describe('PageQueue', () => {
-  it('attaches its policy to the pool once, and shares the pool\'s frame state', () => {
+  it("attaches its policy to the pool once, and shares the pool's frame state", () => {
     const { queue, pool, policy } = setup(3);
     expect((policy as RecordingPolicy).calls).toEqual(['attach 3']);
     expect(queue.pool).toBe(pool);
@@ -55,7 +55,7 @@ describe('PageQueue', () => {
     expect(queue.policy).toBe(policy);
   });
 
-  it('issue queues the frame and tells the policy, with the page\'s key', () => {
+  it("issue queues the frame and tells the policy, with the page's key", () => {
     const { queue, state, issue, policy } = setup();
     const f = issue(5);
     expect(state.isQueued(f)).toBe(true);
@@ -84,7 +84,7 @@ describe('PageQueue', () => {
     expect(queue.victim(undefined)).toBe(b);
   });
 
-  it('victim is the policy\'s pick among frames that may go, and leaves it on the queue', () => {
+  it("victim is the policy's pick among frames that may go, and leaves it on the queue", () => {
     const { queue, state, issue } = setup();
     const a = issue(0);
     issue(1);
@@ -119,7 +119,7 @@ describe('PageQueue', () => {
     expect(queue.victim(undefined)).toBe(-1);
   });
 
-  it('ownerOf finds a frame\'s owner by the id its page-in recorded; stuck names queued frames their owner will not give up', () => {
+  it("ownerOf finds a frame's owner by the id its page-in recorded; stuck names queued frames their owner will not give up", () => {
     const { queue, owner, issue } = setup();
     const other = new Owner();
     queue.register(2, other);

@@ -123,7 +123,11 @@ describe('stat()', () => {
     const arrays = vm.container.get<FramePool>(TOKENS.FramePool).state.__arrays();
     // owner, page, flags, pins and the free stack, per frame.
     expect(FramePool.bytesPerFrame).toBe(
-      arrays.owner.BYTES_PER_ELEMENT + arrays.page.BYTES_PER_ELEMENT + arrays.flags.BYTES_PER_ELEMENT + arrays.pins.BYTES_PER_ELEMENT + arrays.freeStack.BYTES_PER_ELEMENT,
+      arrays.owner.BYTES_PER_ELEMENT +
+        arrays.page.BYTES_PER_ELEMENT +
+        arrays.flags.BYTES_PER_ELEMENT +
+        arrays.pins.BYTES_PER_ELEMENT +
+        arrays.freeStack.BYTES_PER_ELEMENT,
     );
     const policyBytes = vm.container.get<ReplacementPolicy>(TOKENS.ReplacementPolicy).bytesPerFrame;
     expect(Number.isInteger(policyBytes)).toBe(true);

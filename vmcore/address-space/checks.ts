@@ -107,7 +107,8 @@ export function checkMapOptions(ps: number, options: MapOptions): MapRequest {
   const length = roundLength(ps, 'length', o.length);
   const prot = parseProt('prot', o.prot);
   const share = checkShare(o.share);
-  if (o.fixed !== undefined && typeof o.fixed !== 'boolean' && o.fixed !== 'noreplace') throw new InvalidArgumentError('fixed', o.fixed, "true, false or 'noreplace'");
+  if (o.fixed !== undefined && typeof o.fixed !== 'boolean' && o.fixed !== 'noreplace')
+    throw new InvalidArgumentError('fixed', o.fixed, "true, false or 'noreplace'");
   if (o.populate !== undefined && typeof o.populate !== 'boolean') throw new InvalidArgumentError('populate', o.populate, 'a boolean');
   const offset = o.offset === undefined ? 0 : checkAligned(ps, 'offset', o.offset);
   if (o.anonymous && offset !== 0) throw new InvalidArgumentError('offset', offset, '0 (or absent) for anonymous memory');
@@ -132,7 +133,13 @@ export function checkMapOptions(ps: number, options: MapOptions): MapRequest {
 }
 
 /** mremap's arguments, checked: the old range, the new length, and where it may move. */
-export function checkRemap(ps: number, address: unknown, oldLength: unknown, newLength: unknown, options: RemapOptions | undefined): { start: number; end: number; length: number; move: boolean; target: number | undefined } {
+export function checkRemap(
+  ps: number,
+  address: unknown,
+  oldLength: unknown,
+  newLength: unknown,
+  options: RemapOptions | undefined,
+): { start: number; end: number; length: number; move: boolean; target: number | undefined } {
   const [start, end] = checkRange(ps, address, oldLength);
   const length = roundLength(ps, 'newLength', newLength);
   const o = checkOptions<RemapOptions>('options', options, REMAP_KEYS);
@@ -143,7 +150,8 @@ export function checkRemap(ps: number, address: unknown, oldLength: unknown, new
     target = checkAligned(ps, 'options.address', o.address);
     if (target < ps) throw new InvalidArgumentError('options.address', target, `at least ${ps}: page 0 is never mapped`);
     checkEnd(target, length);
-    if (target < end && start < target + length) throw new InvalidArgumentError('options.address', target, 'a range that does not overlap the one moved (EINVAL)');
+    if (target < end && start < target + length)
+      throw new InvalidArgumentError('options.address', target, 'a range that does not overlap the one moved (EINVAL)');
   }
   return { start, end, length, move: o.move === true, target };
 }

@@ -26,7 +26,7 @@ export async function copyAsync(s: SpaceState, address: number, buf: Uint8Array,
   const need = write ? PROT.WRITE : PROT.READ;
   const t = s.translator;
   const end = address + buf.length;
-  for (let pos = address; pos < end; ) {
+  for (let pos = address; pos < end;) {
     const next = Math.min(pos - (pos % ps) + ps, end);
     const at = pos - address;
     const m = next - pos;
@@ -84,7 +84,7 @@ function transfer(s: SpaceState, address: number, buf: Uint8Array, write: boolea
   const need = write ? PROT.WRITE : PROT.READ;
   const t = s.translator;
   const end = address + buf.length;
-  for (let pos = address; pos < end; ) {
+  for (let pos = address; pos < end;) {
     const r = regionFor(s, pos, access, need);
     const within = pos % ps;
     const idx = r.page + (pos - within - r.start) / ps;

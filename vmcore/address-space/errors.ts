@@ -15,7 +15,11 @@ export abstract class MemoryFault extends SpinVmError {
   override readonly errno = 'EFAULT';
   abstract readonly signal: 'SIGSEGV' | 'SIGBUS';
   abstract readonly siCode: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR';
-  constructor(readonly address: number, readonly access: Access, what: string) {
+  constructor(
+    readonly address: number,
+    readonly access: Access,
+    what: string,
+  ) {
     super(`${what} at ${hex(address)} (${access})`);
   }
 }
@@ -35,7 +39,11 @@ export class ProtectionFault extends MemoryFault {
   override readonly code = 'SPINVM_PROTECTION_FAULT';
   readonly signal = 'SIGSEGV';
   readonly siCode = 'SEGV_ACCERR';
-  constructor(address: number, access: Access, readonly prot: readonly string[]) {
+  constructor(
+    address: number,
+    access: Access,
+    readonly prot: readonly string[],
+  ) {
     super(address, access, `protection fault: mapping is ${prot.length ? prot.join('+') : 'none'}`);
   }
 }
@@ -57,7 +65,11 @@ export class BusError extends MemoryFault {
  */
 export class AddressNotResidentError extends NotResidentError {
   override readonly code = 'SPINVM_ADDRESS_NOT_RESIDENT';
-  constructor(readonly address: number, readonly access: Access, page: number) {
+  constructor(
+    readonly address: number,
+    readonly access: Access,
+    page: number,
+  ) {
     super(`address ${hex(address)}`, page);
     this.message = `address ${hex(address)} is not ready for ${access}: trap(${hex(address)}, '${access}') first or use the async read/write`;
   }
@@ -67,7 +79,11 @@ export class AddressNotResidentError extends NotResidentError {
 export class UnmappedRangeError extends SpinVmError {
   override readonly code = 'SPINVM_UNMAPPED_RANGE';
   override readonly errno = 'ENOMEM';
-  constructor(readonly address: number, readonly length: number, readonly unmapped: number) {
+  constructor(
+    readonly address: number,
+    readonly length: number,
+    readonly unmapped: number,
+  ) {
     super(`range ${hex(address)}..${hex(address + length)} is not fully mapped: nothing at ${hex(unmapped)}`);
   }
 }
@@ -76,7 +92,10 @@ export class UnmappedRangeError extends SpinVmError {
 export class AccessDeniedError extends SpinVmError {
   override readonly code = 'SPINVM_ACCESS_DENIED';
   override readonly errno = 'EACCES';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`${path}: ${detail}`);
   }
 }
@@ -103,7 +122,10 @@ export class NoFileMapperError extends SpinVmError {
 export class AddressInUseError extends SpinVmError {
   override readonly code = 'SPINVM_ADDRESS_IN_USE';
   override readonly errno = 'EEXIST';
-  constructor(readonly address: number, readonly length: number) {
+  constructor(
+    readonly address: number,
+    readonly length: number,
+  ) {
     super(`0x${address.toString(16)} .. 0x${(address + length).toString(16)} overlaps a mapping, and fixed: 'noreplace' replaces nothing (EEXIST)`);
   }
 }
@@ -112,7 +134,10 @@ export class AddressInUseError extends SpinVmError {
 export class RemapError extends SpinVmError {
   override readonly code = 'SPINVM_REMAP';
   override readonly errno = 'ENOMEM';
-  constructor(readonly address: number, detail: string) {
+  constructor(
+    readonly address: number,
+    detail: string,
+  ) {
     super(`remap of 0x${address.toString(16)}: ${detail}`);
   }
 }

@@ -78,7 +78,14 @@ export function mappings(s: SpaceState): MappingInfo[] {
   const ps = s.pageSize;
   return s.regions.all.map((r) => {
     const { base, page } = bottom(r.level, r.page);
-    const info: MappingInfo = { address: r.start, length: r.end - r.start, prot: protNames(r.prot), share: r.share, kind: r.kind, offset: r.kind === 'anonymous' ? 0 : page * ps };
+    const info: MappingInfo = {
+      address: r.start,
+      length: r.end - r.start,
+      prot: protNames(r.prot),
+      share: r.share,
+      kind: r.kind,
+      offset: r.kind === 'anonymous' ? 0 : page * ps,
+    };
     if (base !== undefined) {
       if (base.file) info.file = base.label;
       else info.object = base.object;

@@ -113,7 +113,7 @@ export function bottom(level: Level, page: number): { base: Base | undefined; pa
  * to the pool) and drops its reference to its backing. What must be awaited is pushed on `ends`.
  */
 export function release(level: Level | undefined, ends: Array<Promise<unknown>>): void {
-  for (let l = level; l !== undefined; ) {
+  for (let l = level; l !== undefined;) {
     if (--l.refs > 0) return;
     l.dead = true;
     if (l instanceof Base) {

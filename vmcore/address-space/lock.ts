@@ -41,7 +41,8 @@ export async function lock(s: SpaceState, start: number, end: number): Promise<v
           if (err instanceof DestroyedError && round < MAX_ROUNDS) continue;
           throw err;
         }
-        if (s.locked.has(a) || s.destroyed) object.unlock(page); // locked meanwhile, or the space is gone
+        if (s.locked.has(a) || s.destroyed)
+          object.unlock(page); // locked meanwhile, or the space is gone
         else {
           s.locked.set(a, { object, page });
           mine.push(a);

@@ -57,7 +57,10 @@ export async function map(s: SpaceState, options: MapOptions): Promise<number> {
   let page = 0;
   if (o.kind === 'anonymous') level = new Shadow(o.length / ps, undefined, 0, s.label(shared ? 'shared-anon' : 'anon'));
   else {
-    const base = o.kind === 'object' ? new Base(o.object!, undefined, true, o.object!.name) : await openFile(mapper!, o.file!, shared, shared && (o.prot & PROT.WRITE) !== 0);
+    const base =
+      o.kind === 'object'
+        ? new Base(o.object!, undefined, true, o.object!.name)
+        : await openFile(mapper!, o.file!, shared, shared && (o.prot & PROT.WRITE) !== 0);
     if (shared) {
       level = base;
       page = o.offset / ps;

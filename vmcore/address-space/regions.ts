@@ -170,10 +170,17 @@ export class RegionMap {
   private coalesce(): void {
     const rs = this.list;
     const ps = this.pageSize;
-    for (let i = 0; i + 1 < rs.length; ) {
+    for (let i = 0; i + 1 < rs.length;) {
       const a = rs[i]!;
       const b = rs[i + 1]!;
-      if (a.end === b.start && a.prot === b.prot && a.level === b.level && a.share === b.share && a.kind === b.kind && a.page + (a.end - a.start) / ps === b.page) {
+      if (
+        a.end === b.start &&
+        a.prot === b.prot &&
+        a.level === b.level &&
+        a.share === b.share &&
+        a.kind === b.kind &&
+        a.page + (a.end - a.start) / ps === b.page
+      ) {
         a.end = b.end;
         a.level.refs--; // b's reference; a still holds one
         rs.splice(i + 1, 1);

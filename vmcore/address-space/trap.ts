@@ -63,7 +63,7 @@ export function precheck(s: SpaceState, address: number, length: number, access:
   const ps = s.pageSize;
   const need = protFor(access);
   const end = address + length;
-  for (let pos = address; pos < end; ) {
+  for (let pos = address; pos < end;) {
     const r = regionFor(s, pos, access, need);
     const stop = Math.min(r.end, end);
     for (; pos < stop; pos = pos - (pos % ps) + ps) {
@@ -120,7 +120,10 @@ async function settle(s: SpaceState, address: number, length: number, access: Ac
     if (ready(s, address, length, access)) return;
     if (round >= MAX_ROUNDS) {
       const pages = Math.floor((address + length - 1) / s.pageSize) - Math.floor(address / s.pageSize) + 1;
-      throw new OutOfMemoryError(s.host.frames, `the ${pages} pages at 0x${address.toString(16)} never were resident at once: the pool cannot hold them beside its pinned frames, or other faults kept evicting them`);
+      throw new OutOfMemoryError(
+        s.host.frames,
+        `the ${pages} pages at 0x${address.toString(16)} never were resident at once: the pool cannot hold them beside its pinned frames, or other faults kept evicting them`,
+      );
     }
     // Evicted again before every page was in: let timers and I/O run before trying again, so traps that
     // keep evicting each other over a pager answering from microtasks never freeze the process.
@@ -165,7 +168,12 @@ export function copyUp(s: SpaceState, top: Shadow, idx: number, source: MemoryOb
       s.changed();
       return undefined;
     }
-    return tracked(s, top, idx, answer.then(() => obj.write(idx * ps, data)));
+    return tracked(
+      s,
+      top,
+      idx,
+      answer.then(() => obj.write(idx * ps, data)),
+    );
   }
   const copied = source.read(sourcePage * ps, Math.min(ps, source.size - sourcePage * ps)).then((bytes) => obj.write(idx * ps, wholePage(ps, bytes)));
   return tracked(s, top, idx, copied);

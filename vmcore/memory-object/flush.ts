@@ -26,7 +26,7 @@ export async function flush(rep: MemoryObjectRep): Promise<number> {
   pages.sort((a, b) => a - b);
   let written = 0;
   let failure: Error | undefined;
-  for (let i = 0; i < pages.length; ) {
+  for (let i = 0; i < pages.length;) {
     if (rep.destroyed) throw rep.destroyedError();
     const frame = rep.cache.lookup(pages[i]!);
     if (frame >= 0 && frames.isBusy(frame)) {
@@ -60,7 +60,10 @@ async function flushRun(rep: MemoryObjectRep, firstPage: number, run: number[]):
   for (const f of run) frames.beginPageOut(f);
   let codes: unknown;
   try {
-    codes = await rep.pager.pageOutRun(firstPage, run.map((f) => rep.pool.view(f)));
+    codes = await rep.pager.pageOutRun(
+      firstPage,
+      run.map((f) => rep.pool.view(f)),
+    );
   } catch (err) {
     codes = err instanceof Error || !Array.isArray(err) ? { thrown: err } : err;
   }

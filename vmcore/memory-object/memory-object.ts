@@ -127,8 +127,15 @@ export class MemoryObject extends MemoryObjectRep {
   /** Writes an unsigned little-endian integer of `size` bytes to resident memory; the page becomes dirty. */
   setUint(offset: number, size: 1 | 2 | 4, value: number): void {
     if (
-      (offset | 0) === offset && offset >= 0 && offset <= this.size - size && (size === 4 || size === 1 || size === 2) &&
-      typeof value === 'number' && value >= 0 && value < 2 ** (8 * size) && (value === Math.floor(value)) && !this.destroyed
+      (offset | 0) === offset &&
+      offset >= 0 &&
+      offset <= this.size - size &&
+      (size === 4 || size === 1 || size === 2) &&
+      typeof value === 'number' &&
+      value >= 0 &&
+      value < 2 ** (8 * size) &&
+      value === Math.floor(value) &&
+      !this.destroyed
     ) {
       const within = offset & (this.pageSize - 1);
       if (within + size <= this.pageSize) {

@@ -147,7 +147,13 @@ function settleIn(rep: MemoryObjectRep, page: number, frame: number, access: Acc
       }
       if (attempt + 1 >= MAX_PAGE_IN_RETRIES) {
         frames.abortPageIn(frame);
-        throw new PagerFailedError(rep.name, page, 'pageIn', ResultCode.AlreadyPagedIn, `answered AlreadyPagedIn ${MAX_PAGE_IN_RETRIES} times but the page never appeared`);
+        throw new PagerFailedError(
+          rep.name,
+          page,
+          'pageIn',
+          ResultCode.AlreadyPagedIn,
+          `answered AlreadyPagedIn ${MAX_PAGE_IN_RETRIES} times but the page never appeared`,
+        );
       }
       return new Promise<void>((resolve) => setImmediate(resolve)).then(() => fill(rep, page, frame, access, attempt + 1, pending));
     }

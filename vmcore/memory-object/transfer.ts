@@ -15,7 +15,7 @@ import { fault } from './page-in.js';
 export async function transfer(rep: MemoryObjectRep, offset: number, buf: Uint8Array, write: boolean): Promise<void> {
   const ps = rep.pageSize;
   const access: Access = write ? 'write' : 'read';
-  for (let done = 0; done < buf.length; ) {
+  for (let done = 0; done < buf.length;) {
     const pos = offset + done;
     const page = Math.floor(pos / ps);
     const within = pos - page * ps;
@@ -55,7 +55,7 @@ export function transferResident(rep: MemoryObjectRep, offset: number, buf: Uint
   }
   const absent = firstAbsent(rep, first, last);
   if (absent >= 0) throw new NotResidentError(rep.name, absent);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const pos = offset + done;
     const page = Math.floor(pos / ps);
     const within = pos - page * ps;

@@ -20,8 +20,7 @@ export class PageQueue<Owner extends FrameOwner = FrameOwner> {
   /** Frames `victim` must pass over this time; set only for the span of one `victim` call. */
   private skip: ReadonlySet<number> | undefined;
   /** Made once, so that asking for a victim allocates nothing. */
-  private readonly eligible = (frame: number): boolean =>
-    this.frames.reclaimable(frame) && !this.skip?.has(frame) && this.ownerOf(frame).evictable(frame);
+  private readonly eligible = (frame: number): boolean => this.frames.reclaimable(frame) && !this.skip?.has(frame) && this.ownerOf(frame).evictable(frame);
 
   constructor(
     readonly pool: FramePool,

@@ -272,7 +272,7 @@ export class S3FifoPolicy implements ReplacementPolicy {
   private evictSmall(eligible: (frame: number) => boolean): number {
     const small = this.small;
     const freq = this.freq;
-    for (let f = small.head; f >= 0; ) {
+    for (let f = small.head; f >= 0;) {
       const following = small.next[f]!;
       if (eligible(f)) {
         if (freq[f]! < this.moveToMainThreshold) {
@@ -293,7 +293,7 @@ export class S3FifoPolicy implements ReplacementPolicy {
     const freq = this.freq;
     // Reinserted frames go to the tail and are met again with a lower count, so each eligible frame is
     // seen at most four times and ineligible ones once.
-    for (let f = main.head; f >= 0; ) {
+    for (let f = main.head; f >= 0;) {
       if (!eligible(f)) {
         f = main.next[f]!;
         continue;

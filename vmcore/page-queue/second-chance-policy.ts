@@ -31,7 +31,7 @@ export class SecondChancePolicy extends FifoPolicy {
     const list = this.list;
     let budget = list.size * 2 + 1;
     let moved = false;
-    for (let f = list.head; f >= 0 && budget-- > 0; ) {
+    for (let f = list.head; f >= 0 && budget-- > 0;) {
       let following = list.next[f]!;
       if (eligible(f)) {
         if (this.referenced[f] === 0) return f;

@@ -62,9 +62,11 @@ class DefinedPager extends Pager {
  */
 export function definePager(methods: PagerMethods): Pager {
   if (typeof methods !== 'object' || methods === null) throw new InvalidArgumentError('methods', methods, 'an object with pageIn (and pageOut, ...)');
-  if (typeof methods.pageIn !== 'function') throw new InvalidArgumentError('methods.pageIn', methods.pageIn, 'a function (page, frame, access, context) answering a ResultCode');
+  if (typeof methods.pageIn !== 'function')
+    throw new InvalidArgumentError('methods.pageIn', methods.pageIn, 'a function (page, frame, access, context) answering a ResultCode');
   for (const key of Object.keys(methods)) {
-    if (!KNOWN.has(key)) throw new InvalidArgumentError(`methods.${key}`, (methods as unknown as Record<string, unknown>)[key], `absent (known: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(key))
+      throw new InvalidArgumentError(`methods.${key}`, (methods as unknown as Record<string, unknown>)[key], `absent (known: ${[...KNOWN].join(', ')})`);
   }
   for (const key of OPTIONAL) {
     if (methods[key] !== undefined && typeof methods[key] !== 'function') throw new InvalidArgumentError(`methods.${key}`, methods[key], 'a function');

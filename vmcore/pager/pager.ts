@@ -102,4 +102,3 @@ export abstract class Pager {
 }
 
 Object.defineProperty(Pager.prototype, PAGER_BRAND, { value: true });
-

@@ -149,7 +149,8 @@ export class Vm {
     } else if (given === undefined) pager = this.container.get<Pager>(TOKENS.DefaultPager);
     const what = typeof given === 'string' ? `the pager named '${given}'` : given === undefined ? 'the bound default pager' : 'pager';
     const checked = checkPager(what, pager);
-    if (pagersInUse.has(checked)) throw new InvalidArgumentError(what, checked, 'a pager not already serving another memory object (bind pagers in transient scope)');
+    if (pagersInUse.has(checked))
+      throw new InvalidArgumentError(what, checked, 'a pager not already serving another memory object (bind pagers in transient scope)');
     return checked;
   }
 

@@ -28,7 +28,8 @@ export interface OverlayExtensionOptions extends OverlayOptions {
 
 export function activate(context: ExtensionContext): void {
   const raw = context.options;
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidArgumentError('options', raw, "an options object with the base file: { base: 'disk.img' }");
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidArgumentError('options', raw, "an options object with the base file: { base: 'disk.img' }");
   const { name = 'overlay', ...pagerOptions } = raw as OverlayExtensionOptions;
   new OverlayPager(pagerOptions); // checks the options now, so a bad one fails the load, not a later fault
   context.bindPager(name, () => new OverlayPager(pagerOptions));

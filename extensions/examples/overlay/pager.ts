@@ -181,7 +181,8 @@ export class OverlayPager extends Pager {
 
   constructor(options: OverlayOptions) {
     super();
-    if (!options || typeof options.base !== 'string' || options.base === '') throw new InvalidArgumentError('options.base', options?.base, 'the path of the base file');
+    if (!options || typeof options.base !== 'string' || options.base === '')
+      throw new InvalidArgumentError('options.base', options?.base, 'the path of the base file');
     if (options.overlay !== undefined && (typeof options.overlay !== 'string' || options.overlay === '')) {
       throw new InvalidArgumentError('options.overlay', options.overlay, 'the path of an overlay file, or absent');
     }
