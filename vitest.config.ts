@@ -6,6 +6,8 @@ export default defineConfig({
     setupFiles: ['reflect-metadata'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
+    // Set-up and clean-up hooks pack the package or close many instances; on a loaded 2-core machine 10 s is not enough.
+    hookTimeout: 60_000,
     pool: 'forks',
   },
 });
