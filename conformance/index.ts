@@ -36,3 +36,5 @@ export {
   type PagerCapabilities,
   type PagerConformanceTarget,
 } from './target.js';
+/** @internal For `spinvm conformance`, which reads a target's options from a module's exports. */
+export { TARGET_KEYS } from './target.js';

@@ -119,7 +119,8 @@ export interface CheckedTarget {
   initialPage: (page: number) => Uint8Array;
 }
 
-const KNOWN_KEYS = new Set([
+/** @internal The options a target may declare; `spinvm conformance` takes the same names from a module's exports. */
+export const TARGET_KEYS = [
   'pager',
   'name',
   'makePager',
@@ -133,7 +134,8 @@ const KNOWN_KEYS = new Set([
   'timeout',
   'callTimeout',
   'cleanup',
-]);
+] as const;
+const KNOWN_KEYS: ReadonlySet<string> = new Set(TARGET_KEYS);
 const CAPABILITY_EXAMPLE = '{ pageOut: true, persistent: false, readOnly: false, zeroFill: true }';
 
 /** Checks a declaration and fills in its defaults; throws a TypeError naming the problem. */

@@ -14,6 +14,7 @@ import {
   type CheckResult,
   type PagerClass,
   type PagerConformanceTarget,
+  TARGET_KEYS,
 } from '../../conformance/index.js';
 
 const USAGE = `usage: spinvm conformance <module> [--export NAME] [--page-sizes LIST] [--runs N] [--seed N] [--timeout MS] [--level 1|2] [--check ID]
@@ -170,22 +171,6 @@ function pageSize(text: string, flag: string): number {
     throw new UsageError(`${flag} takes powers of two from 512, separated by commas; got '${text}'`);
   return n;
 }
-
-const TARGET_KEYS = [
-  'pager',
-  'name',
-  'makePager',
-  'capabilities',
-  'pageSizes',
-  'pageSize',
-  'initialPage',
-  'reopen',
-  'seed',
-  'runs',
-  'timeout',
-  'callTimeout',
-  'cleanup',
-] as const;
 
 const FACTORY_HINT = (cls: string): string =>
   `export a factory: 'export const makePager = () => new ${cls}(...)' (its static capabilities are read from the pager it makes), or 'export const conformance = { pager: ${cls}, makePager: () => new ${cls}(...) }'`;
