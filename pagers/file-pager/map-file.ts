@@ -25,16 +25,12 @@ export interface OpenFileOptions {
 }
 
 const SHARED = Symbol('spinvm.FilePager.shared');
-const registries = new WeakMap<Vm, FileRegistry>();
-
-/** The instance's file registry: over the file system bound as TOKENS.FileSystem, else real files. */
+/** The instance's file registry, kept in its container: over the file system bound as TOKENS.FileSystem, else real files. */
 function registryOf(vm: Vm): FileRegistry {
-  let registry = registries.get(vm);
-  if (!registry) {
-    const fs = vm.container.isBound(TOKENS.FileSystem) ? vm.container.get<FileSystem>(TOKENS.FileSystem) : new NodeFileSystem();
-    registry = new FileRegistry(fs, vm.pageSize);
-    registries.set(vm, registry);
-  }
+  if (vm.container.isBound(TOKENS.FileRegistry)) return vm.container.get<FileRegistry>(TOKENS.FileRegistry);
+  const fs = vm.container.isBound(TOKENS.FileSystem) ? vm.container.get<FileSystem>(TOKENS.FileSystem) : new NodeFileSystem();
+  const registry = new FileRegistry(fs, vm.pageSize);
+  vm.container.bind<FileRegistry>(TOKENS.FileRegistry).toConstantValue(registry);
   return registry;
 }
 

@@ -28,6 +28,8 @@ export const TOKENS = {
   FileMapper: Symbol.for('spinvm.FileMapper'),
   /** FileSystem: the file system the pagers use (real files when unbound). */
   FileSystem: Symbol.for('spinvm.FileSystem'),
+  /** FileRegistry: the files the file pager has open, one entry per file (bound by the first `mapFile` or `openFile`). */
+  FileRegistry: Symbol.for('spinvm.FileRegistry'),
   /** SwapSpace: where the default pager pages out to (bound by `useDefaultPager`). */
   SwapSpace: Symbol.for('spinvm.SwapSpace'),
   /** PolicyFactory, named: replacement policies registered by extensions (`context.bindPolicy`). */
