@@ -23,7 +23,8 @@ export interface PageLock {
  * - `translator`'s record is read right after each translate, never across an await (see translate.ts).
  * - `locked` maps a page's address to the one pin this space holds on it; it moves with remap and is
  *   dropped (unpinned) by unlock, unmap and destroy.
- * - Once `destroyed`, every public call but destroy throws DestroyedError.
+ * - Once `destroyed`, every public call but destroy throws DestroyedError; a destroyed space has no regions
+ *   and its translation cache is empty, and nothing maps into it again (map checks after its await).
  */
 export class SpaceState {
   readonly pageSize: number;

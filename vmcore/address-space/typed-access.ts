@@ -6,6 +6,8 @@
  * The hit path allocates nothing and makes no promise: the translation cache, else one region look-up and
  * one translate, then the object's own typed access. Anything else (across pages or mappings, past an
  * object's end, a fault) takes the byte-by-byte path of copy.ts, which checks everything before it copies.
+ * The hit path does not ask whether the space is destroyed: a destroyed space has no regions and an empty
+ * translation cache (SpaceState's invariants), so every access of one leaves it for the checked path.
  */
 import { InvalidArgumentError, NotResidentError } from '../errors.js';
 import type { MemoryObject } from '../memory-object/memory-object.js';
@@ -40,11 +42,11 @@ export class TranslationCache {
 
 /** An unsigned little-endian integer of `size` bytes at `address`, from ready pages. */
 export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number {
-  const ps = s.pageSize;
-  const tlb = s.tlb;
   if (typeof address === 'number') {
-    const within = address % ps;
-    if (address - within === tlb.readPage && (within | 0) === within && within + size <= ps && !s.destroyed) {
+    const ps = s.pageSize;
+    const within = address % ps; // the one division of the hit path
+    const tlb = s.tlb;
+    if (address - within === tlb.readPage && (within | 0) === within && within + size <= ps) {
       try {
         return tlb.readObject!.getUint(tlb.readOffset + within, size);
       } catch (err) {
@@ -53,29 +55,29 @@ export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number
         tlb.readPage = NaN;
       }
     }
-  }
-  const r = fastRegion(s, address, size, PROT.READ);
-  if (r !== undefined) {
-    const within = address % ps;
-    const t = s.translator;
-    const st = t.translate(r.level, r.page + (address - within - r.start) / ps, false);
-    if (st === Translation.Zero) return 0;
-    const obj = t.object!;
-    const base = t.page * ps;
-    if (st === Translation.Page && base + within + size <= obj.size) {
-      if (base + ps <= obj.size) {
-        tlb.readPage = address - within;
-        tlb.readObject = obj;
-        tlb.readOffset = base;
-      }
-      try {
-        return obj.getUint(base + within, size);
-      } catch (err) {
-        throw miss(s, err, address, 'read');
+    const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
+    if (r !== undefined && (r.prot & PROT.READ) !== 0) {
+      const t = s.translator;
+      const st = t.translate(r.level, r.page + (address - within - r.start) / ps, false);
+      if (st === Translation.Zero) return 0;
+      const obj = t.object!;
+      const base = t.page * ps;
+      if (st === Translation.Page && base + within + size <= obj.size) {
+        if (base + ps <= obj.size) {
+          tlb.readPage = address - within;
+          tlb.readObject = obj;
+          tlb.readOffset = base;
+        }
+        try {
+          return obj.getUint(base + within, size);
+        } catch (err) {
+          throw miss(s, err, address, 'read');
+        }
       }
     }
   }
   // Across pages or mappings, past an object's end, or a fault: byte by byte, all checked first.
+  checkAccess(s, address);
   const b = s.scratches[size === 4 ? 2 : size - 1]!;
   copySync(s, address, b, false);
   let value = 0;
@@ -88,11 +90,11 @@ export function setUint(s: SpaceState, address: number, size: 1 | 2 | 4, value: 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
     throw new InvalidArgumentError('value', value, `an integer from 0 to 2^${8 * size} - 1`);
   }
-  const ps = s.pageSize;
-  const tlb = s.tlb;
   if (typeof address === 'number') {
+    const ps = s.pageSize;
     const within = address % ps;
-    if (address - within === tlb.writePage && (within | 0) === within && within + size <= ps && !s.destroyed) {
+    const tlb = s.tlb;
+    if (address - within === tlb.writePage && (within | 0) === within && within + size <= ps) {
       try {
         return tlb.writeObject!.setUint(tlb.writeOffset + within, size, value);
       } catch (err) {
@@ -100,27 +102,27 @@ export function setUint(s: SpaceState, address: number, size: 1 | 2 | 4, value: 
         tlb.writePage = NaN;
       }
     }
-  }
-  const r = fastRegion(s, address, size, PROT.WRITE);
-  if (r !== undefined) {
-    const within = address % ps;
-    const t = s.translator;
-    const st = t.translate(r.level, r.page + (address - within - r.start) / ps, true);
-    const obj = t.object!;
-    const base = t.page * ps;
-    if (st === Translation.Page && base + within + size <= obj.size) {
-      if (base + ps <= obj.size) {
-        tlb.writePage = address - within;
-        tlb.writeObject = obj;
-        tlb.writeOffset = base;
-      }
-      try {
-        return obj.setUint(base + within, size, value);
-      } catch (err) {
-        throw miss(s, err, address, 'write');
+    const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
+    if (r !== undefined && (r.prot & PROT.WRITE) !== 0) {
+      const t = s.translator;
+      const st = t.translate(r.level, r.page + (address - within - r.start) / ps, true);
+      const obj = t.object!;
+      const base = t.page * ps;
+      if (st === Translation.Page && base + within + size <= obj.size) {
+        if (base + ps <= obj.size) {
+          tlb.writePage = address - within;
+          tlb.writeObject = obj;
+          tlb.writeOffset = base;
+        }
+        try {
+          return obj.setUint(base + within, size, value);
+        } catch (err) {
+          throw miss(s, err, address, 'write');
+        }
       }
     }
   }
+  checkAccess(s, address);
   const b = s.scratches[size === 4 ? 2 : size - 1]!;
   for (let i = 0, v = value; i < size; i++, v = Math.floor(v / 256)) b[i] = v & 0xff;
   copySync(s, address, b, true);
@@ -181,13 +183,18 @@ export function setBigUint64(s: SpaceState, address: number, value: bigint): voi
 
 /** The region for a one-page access of `size` bytes with rights `need`, when the fast path applies. */
 function fastRegion(s: SpaceState, address: number, size: number, need: number): Region | undefined {
+  checkAccess(s, address);
+  const r = s.regions.lookup(address);
+  if (r === undefined || (r.prot & need) === 0 || (address % s.pageSize) + size > s.pageSize) return undefined;
+  return r;
+}
+
+/** Throws what an access that left the fast path must: DestroyedError, or InvalidArgumentError for a bad address. */
+function checkAccess(s: SpaceState, address: unknown): void {
   if (s.destroyed) throw s.destroyedError();
   if (typeof address !== 'number' || !Number.isSafeInteger(address) || address < 0) {
     throw new InvalidArgumentError('address', address, 'a non-negative integer below 2^53');
   }
-  const r = s.regions.lookup(address);
-  if (r === undefined || (r.prot & need) === 0 || (address % s.pageSize) + size > s.pageSize) return undefined;
-  return r;
 }
 
 /** The object's NotResidentError, said of the address. */
