@@ -12,10 +12,10 @@ export interface AcquireOptions {
 }
 
 /**
- * One open file, shared by every lease on it (departure: one PageMapper per file, shared by every pager of
- * that file). `shared` is where the pager layer hangs its per-file state (its set of pages, its AccessMap),
- * keyed by a string or symbol of its own; it lives exactly as long as the entry, which ends when the last
- * lease is released.
+ * One open file, shared by every lease on it: one descriptor and one accessor per file. `shared` is where
+ * the pager layer hangs its per-file state, keyed by a string or symbol of its own (the file pager's page
+ * mapper, pagers/file-pager/shared-file.ts: the file's one memory object); it lives exactly as long as the
+ * entry, which ends when the last lease is released.
  */
 export interface FileEntry {
   /** The canonical path (FileSystem.realpath): the file's identity. */

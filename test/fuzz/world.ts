@@ -34,6 +34,7 @@ import {
   type AddressSpace,
   type MemoryObject,
   type Vm,
+  createAddressSpace,
 } from '../../vmcore/index.js';
 import { MASS_BURST, MAX_SPACES, type Config, type Op, type Spot } from './ops.js';
 import { FuzzPager, HangAbort, type Delay, type PagerHooks } from './pagers.js';
@@ -311,7 +312,7 @@ export class World {
         return this.truncate(op.keep);
       case 'space':
         this.operations++;
-        this.spaces.push({ as: this.vm.createAddressSpace(), model: new Map(), dead: false, locks: new Set(), maybeLocks: new Set() });
+        this.spaces.push({ as: createAddressSpace(this.vm), model: new Map(), dead: false, locks: new Set(), maybeLocks: new Set() });
         return;
       case 'map':
         return this.map(op, what);

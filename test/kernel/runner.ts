@@ -16,6 +16,7 @@ import {
   type Pager,
   type SyncOptions,
   type Vm,
+  createAddressSpace,
 } from '../../vmcore/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
 import { describeOp, pattern, REGION_BASE, REGION_PAGES, retag, without, type Op, type Sequence, type Tag } from './generator.js';
@@ -318,7 +319,7 @@ export async function runSequence(
     .toDynamicValue(() => new RecordingPager({ async: seq.asyncSwap }))
     .inTransientScope();
   useFilePager(vm);
-  const s: Spin = { vm, spaces: new Map([[0, vm.createAddressSpace()]]), dir: sdir, ps };
+  const s: Spin = { vm, spaces: new Map([[0, createAddressSpace(vm)]]), dir: sdir, ps };
   const counts = new Map<string, number>();
   let failure: Failure | undefined;
   try {

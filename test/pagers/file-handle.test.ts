@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempFiles } from '../helpers/temp-files.js';
 import { FileSystemError, MemoryFileSystem } from '../../fs/index.js';
 import { mapFile, openFile, OpenFile, ReadOnlyFileError, ReadOnlyMappingError, useFilePager } from '../../pagers/file-pager/index.js';
-import { TOKENS } from '../../vmcore/index.js';
-import { BusError, createVm, DestroyedError, InvalidArgumentError, type Vm } from '../../vmcore/index.js';
+import { BusError, createAddressSpace, createVm, DestroyedError, InvalidArgumentError, TOKENS, type Vm } from '../../vmcore/index.js';
 
 const PS = 4096;
 const tmp = tempFiles('spinvm-handle-');
@@ -22,7 +21,7 @@ afterEach(() => vm.destroy().catch(() => undefined));
 describe('openFile: every way in sees every other at once', () => {
   it('a byte pwritten is seen at once by a page already mapped, and a later sync of the mapping keeps it', async () => {
     const p = file('a.bin', new Uint8Array(2 * PS).fill(1));
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const a = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
     let t;
     while ((t = as.trap(a, 'read', 2 * PS))) await t;
@@ -39,7 +38,7 @@ describe('openFile: every way in sees every other at once', () => {
 
   it('bytes written through a mapping, a mapFile view and the handle: pread answers all of them', async () => {
     const p = file('b.bin', new Uint8Array(3 * PS));
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const a = await as.map({ file: p, length: 3 * PS, prot: ['read', 'write'], share: 'shared' });
     const m = await mapFile(vm, p, { writable: true });
     const h = await openFile(vm, p, { writable: true });
@@ -67,7 +66,7 @@ describe('openFile: every way in sees every other at once', () => {
 
   it('pwrite past the end extends the file (the gap reads zeros) and every mapping reaches the new pages', async () => {
     const p = file('d.bin', new Uint8Array(10).fill(1));
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const a = await as.map({ file: p, length: 4 * PS, prot: 'read', share: 'shared' });
     await expect(as.read(a + 3 * PS, 1)).rejects.toBeInstanceOf(BusError);
     const h = await openFile(vm, p, { writable: true });
@@ -95,7 +94,7 @@ describe('openFile: every way in sees every other at once', () => {
 
   it('truncate shrinks: pages past the end are dropped (dirty ones too), never written back; pread and mappings stop there', async () => {
     const p = file('f.bin', new Uint8Array(4 * PS).fill(1));
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const a = await as.map({ file: p, length: 4 * PS, prot: ['read', 'write'], share: 'shared' });
     await as.write(a + 3 * PS, new Uint8Array(PS).fill(7)); // dirty, resident
     const h = await openFile(vm, p, { writable: true });

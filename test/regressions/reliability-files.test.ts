@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accessor, MemoryFileSystem, type FileHandle } from '../../fs/index.js';
 import { mapFile, MappedFileTruncatedError, useFilePager } from '../../pagers/file-pager/index.js';
-import { TOKENS } from '../../vmcore/index.js';
-import { createVm, PagerIoError, type Vm } from '../../vmcore/index.js';
+import { createAddressSpace, createVm, PagerIoError, TOKENS, type Vm } from '../../vmcore/index.js';
 import { RecordingPager } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
 
@@ -91,7 +90,7 @@ describe('item 1: concurrent mapFile of one file makes one memory object', () =>
     const p = pagedFile('as.bin', 4);
     const vm = createVm({ frames: 16 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const [x, y] = await Promise.all([
       as.map({ file: p, length: 4 * PS, prot: ['read', 'write'], share: 'shared' }),
       as.map({ file: p, length: 4 * PS, prot: ['read', 'write'], share: 'shared' }),
@@ -147,7 +146,7 @@ describe('item 3: vm.destroy() with a mapFile mapping still open', () => {
     const vm = createVm({ frames: 16 });
     useFilePager(vm);
     const m = await mapFile(vm, p, { writable: true });
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const at = await as.map({ file: p, length: 4 * PS, prot: ['read', 'write'], share: 'shared' });
     await m.write(1, Uint8Array.of(0x31));
     await as.write(at + PS, Uint8Array.of(0x32));
@@ -208,7 +207,7 @@ describe('item 5: the partial last page of a shared file mapping is memory', () 
     const original = nodefs.readFileSync(p);
     const vm = createVm({ frames: 16 });
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const at = await as.map({ file: p, length: 2 * PS, prot: ['read', 'write'], share: 'shared' });
     expect([...(await as.read(at + SIZE, 4))]).toEqual([0, 0, 0, 0]); // zeros at first
     await as.write(at + SIZE - 2, Uint8Array.of(1, 2, 3, 4)); // straddles the end of file
@@ -317,7 +316,7 @@ describe('item 10: an fsync in flight never makes a page-out or a later sync fai
   it('address space: sync({ async: true }), then sync and unmap while its fsync is in flight', async () => {
     const { vm, fs, release } = await heldSync(4);
     useFilePager(vm);
-    const as = vm.createAddressSpace();
+    const as = createAddressSpace(vm);
     const at = await as.map({ file: '/tmp/s.bin', length: 16 * PS, prot: ['read', 'write'], share: 'shared' });
     await as.write(at, Uint8Array.of(0x41));
     await as.sync(at, 16 * PS, { async: true });

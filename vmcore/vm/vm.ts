@@ -7,7 +7,6 @@ import { PAGE_TABLE_MAX_PAGES, PageTableCache } from '../cache/page-table-cache.
 import { DestroyedError, InvalidArgumentError, PagerIoError } from '../errors.js';
 import { EventHub, type EventName, type Listener } from '../events.js';
 import { FramePool, isPageSize } from '../frames/frame-pool.js';
-import { createAddressSpace, type AddressSpace } from '../address-space/address-space.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { PageQueue } from '../page-queue/page-queue.js';
 import { BUILTIN_POLICIES } from '../page-queue/policies.js';
@@ -168,12 +167,6 @@ export class Vm {
    */
   onBeforeShutdown(hook: () => void | Promise<void>): () => void {
     return this.addHook(this.beforeShutdownHooks, hook);
-  }
-
-  /** An empty address space over this instance's memory objects: map, unmap, protect, sync, fork. */
-  createAddressSpace(): AddressSpace {
-    this.checkAlive();
-    return createAddressSpace(this);
   }
 
   private addHook(hooks: Set<() => void | Promise<void>>, hook: unknown): () => void {
