@@ -311,6 +311,7 @@ describe('obj.read / write / readSync / writeSync / isResident', () => {
     const x = v as number;
     cases.push([`read offset ${what}`, (c) => c.obj.read(x, 1), InvalidArgumentError, 'offset']);
     cases.push([`read length ${what}`, (c) => c.obj.read(0, x), InvalidArgumentError, 'length']);
+    cases.push([`readInto offset ${what}`, (c) => c.obj.readInto(x, new Uint8Array(1)), InvalidArgumentError, 'offset']);
     cases.push([`write offset ${what}`, (c) => c.obj.write(x, pattern(4, 7)), InvalidArgumentError, 'offset']);
     cases.push([`readSync offset ${what}`, (c) => c.obj.readSync(x, 1), InvalidArgumentError, 'offset']);
     cases.push([`readSync length ${what}`, (c) => c.obj.readSync(0, x), InvalidArgumentError, 'length']);
@@ -331,6 +332,7 @@ describe('obj.read / write / readSync / writeSync / isResident', () => {
   ];
   for (const [what, v] of notBytes) {
     cases.push([`write bytes ${what}`, (c) => c.obj.write(0, v as Uint8Array), InvalidArgumentError, 'bytes']);
+    cases.push([`readInto dest ${what}`, (c) => c.obj.readInto(0, v as Uint8Array), InvalidArgumentError, 'dest']);
     cases.push([`writeSync bytes ${what}`, (c) => c.obj.writeSync(0, v as Uint8Array), InvalidArgumentError, 'bytes']);
   }
   // Spans past the end: nothing may be copied, even into the resident last page.
@@ -350,6 +352,7 @@ describe('obj.read / write / readSync / writeSync / isResident', () => {
     cases.push([`readSync ${what}`, (c) => c.obj.readSync(offset, length), OutOfRangeError, argument]);
     cases.push([`isResident ${what}`, (c) => c.obj.isResident(offset, length), OutOfRangeError, argument]);
     if (length <= 4 * PS) {
+      cases.push([`readInto ${what}`, (c) => c.obj.readInto(offset, new Uint8Array(length)), OutOfRangeError, argument]);
       cases.push([`write ${what}`, (c) => c.obj.write(offset, pattern(length, 8)), OutOfRangeError, argument]);
       cases.push([`writeSync ${what}`, (c) => c.obj.writeSync(offset, pattern(length, 8)), OutOfRangeError, argument]);
     }
@@ -367,7 +370,14 @@ describe('obj.read / write / readSync / writeSync / isResident', () => {
 
   it('read, write and pin report bad arguments by rejecting, not by throwing synchronously', async () => {
     const { obj } = await setup();
-    for (const call of [() => obj.read(-1, 1), () => obj.write(-1, pattern(1, 1)), () => obj.write(0, 'x' as never), () => obj.pin(-1)]) {
+    for (const call of [
+      () => obj.read(-1, 1),
+      () => obj.readInto(-1, new Uint8Array(1)),
+      () => obj.readInto(0, 'x' as never),
+      () => obj.write(-1, pattern(1, 1)),
+      () => obj.write(0, 'x' as never),
+      () => obj.pin(-1),
+    ]) {
       let result: Promise<unknown> | undefined;
       expect(() => {
         result = call();
@@ -554,6 +564,7 @@ describe('use after destroy', () => {
   const objectCalls: Array<readonly [string, Call]> = [
     ['read', (c) => c.obj.read(0, 1)],
     ['read with bad arguments', (c) => c.obj.read(-1, NaN)],
+    ['readInto', (c) => c.obj.readInto(0, new Uint8Array(1))],
     ['write', (c) => c.obj.write(0, pattern(1, 1))],
     ['write with bad arguments', (c) => c.obj.write(-1, 'x' as never)],
     ['readSync', (c) => c.obj.readSync(0, 1)],

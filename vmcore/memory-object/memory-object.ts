@@ -69,11 +69,16 @@ export class MemoryObject extends MemoryObjectRep {
     await transfer(this, offset, bytes, true);
   }
 
-  /** @internal Reads into `dest` (an address space's buffer), pinning each page from its fault to its copy, as `read` does. */
-  readInto(offset: number, dest: Uint8Array): Promise<void> {
+  /**
+   * Reads `dest.length` bytes at `offset` into `dest`, faulting pages in as needed: `read` without allocating
+   * a result, for a caller that reuses one buffer (a scan, an address space). Nothing is written to `dest`
+   * past the bytes asked for.
+   */
+  async readInto(offset: number, dest: Uint8Array): Promise<void> {
     this.checkAlive();
+    checkBytes('dest', dest);
     checkSpan(offset, dest.length, this.size);
-    return transfer(this, offset, dest, false);
+    await transfer(this, offset, dest, false);
   }
 
   /** The synchronous path: a copy of resident bytes, with no promise. Throws NotResidentError (and copies nothing) if a page is absent. */
