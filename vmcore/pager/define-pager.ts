@@ -7,6 +7,10 @@ import type { PagerAnswer, ResultCode } from './result-code.js';
 export interface PagerMethods {
   /** Fill `frame` (exactly one page) with page `page`; answer a ResultCode or a promise of one. */
   pageIn(page: number, frame: Uint8Array, access: Access, context: PagerContext): PagerAnswer;
+  /** Fill a run of frames with pages `firstPage ..` in one call (see `Pager.pageInRun`); without it, `pageIn` page by page. */
+  pageInRun?(firstPage: number, frames: readonly Uint8Array[], access: Access, context: PagerContext): ResultCode[] | Promise<ResultCode[]>;
+  /** How many pages from `page` on one `pageInRun` should bring (see `Pager.pageInRunLength`); default 1. */
+  pageInRunLength?(page: number, access: Access, context: PagerContext): number;
   /** Write page `page` back; without it, page-outs answer NotImplemented (dirty pages stay resident). */
   pageOut?(page: number, frame: Uint8Array, dirty: boolean, context: PagerContext): PagerAnswer;
   /** Write a run of contiguous dirty pages at once; without it, `pageOut` is called page by page. */
@@ -19,7 +23,7 @@ export interface PagerMethods {
   refillsCleanPages?: boolean;
 }
 
-const OPTIONAL = ['pageOut', 'pageOutRun', 'init', 'destroy'] as const;
+const OPTIONAL = ['pageInRun', 'pageInRunLength', 'pageOut', 'pageOutRun', 'init', 'destroy'] as const;
 const KNOWN = new Set<string>(['pageIn', ...OPTIONAL, 'refillsCleanPages']);
 
 /** The pager `definePager` makes: each method hands over to the one given, with the context last. */
@@ -39,6 +43,12 @@ class DefinedPager extends Pager {
   }
   override pageIn(page: number, frame: Uint8Array, access: Access): PagerAnswer {
     return this.methods.pageIn(page, frame, access, this.context);
+  }
+  override pageInRunLength(page: number, access: Access): number {
+    return this.methods.pageInRunLength ? this.methods.pageInRunLength(page, access, this.context) : super.pageInRunLength(page, access);
+  }
+  override pageInRun(firstPage: number, frames: readonly Uint8Array[], access: Access): ResultCode[] | Promise<ResultCode[]> {
+    return this.methods.pageInRun ? this.methods.pageInRun(firstPage, frames, access, this.context) : super.pageInRun(firstPage, frames, access);
   }
   override pageOut(page: number, frame: Uint8Array, dirty: boolean): PagerAnswer {
     return this.methods.pageOut ? this.methods.pageOut(page, frame, dirty, this.context) : super.pageOut(page, frame, dirty);

@@ -69,22 +69,52 @@ export abstract class Pager {
   }
 
   /**
+   * How many pages, from `page` on, one `pageInRun` should bring: 1 for the page alone, more to read ahead
+   * (FreeBSD's `haspage`, which answers how many neighbours can come with a page). vmcore offers at most
+   * this many and fewer where the object ends, where a page is already resident or in flight, or where the
+   * pool cannot give a frame without waiting. The base class answers 1; a pager that overrides `pageInRun`
+   * answers its read-ahead window here.
+   */
+  pageInRunLength(_page: number, _access: Access): number {
+    return 1;
+  }
+
+  /**
+   * Fills `frames[i]` with page `firstPage + i` in one call (FreeBSD's getpages): a file pager reads them
+   * with one read, a network pager asks for them in one request. `frames[0]` is the page that faulted; the
+   * others are read-ahead. Answers one code per frame, or a promise of them. The first code decides the
+   * fault as `pageIn`'s would; a read-ahead page that answers anything but Success is dropped without error.
+   * The frames arrive zero-filled; frames next to each other in the pool are adjacent views of one buffer,
+   * and `Pager.joined` gives the one view that spans them, so a run can be read straight into the frames.
+   * The base class calls `pageIn` page by page.
+   */
+  pageInRun(firstPage: number, frames: readonly Uint8Array[], access: Access): ResultCode[] | Promise<ResultCode[]> {
+    return eachPage(frames, (frame, i) => this.pageIn(firstPage + i, frame, access));
+  }
+
+  /**
    * Writes back a run of contiguous dirty pages (`firstPage`, `firstPage + 1`, ...) — FreeBSD's putpages.
    * `flush()` calls it with the runs it finds, so a pager can join them into one write. Answers one code
    * per page, or a promise of them. The base class calls `pageOut` page by page.
    */
   pageOutRun(firstPage: number, frames: readonly Uint8Array[]): ResultCode[] | Promise<ResultCode[]> {
-    const codes: ResultCode[] = [];
-    let pending: Promise<void> | undefined;
-    frames.forEach((frame, i) => {
-      const step = (): void | Promise<void> => {
-        const answer = this.pageOut(firstPage + i, frame, true);
-        if (typeof answer === 'number') codes[i] = answer;
-        else return Promise.resolve(answer).then((code) => void (codes[i] = code));
-      };
-      pending = pending ? pending.then(step) : (step() ?? undefined);
-    });
-    return pending ? pending.then(() => codes) : codes;
+    return eachPage(frames, (frame, i) => this.pageOut(firstPage + i, frame, true));
+  }
+
+  /**
+   * The one view spanning `frames[start .. start + count]` when they lie next to each other in one buffer
+   * (as frames adjacent in the pool do), else undefined: a pager reads or writes such a run with one call.
+   */
+  static joined(frames: readonly Uint8Array[], start = 0, count = frames.length - start): Uint8Array | undefined {
+    const first = frames[start];
+    if (first === undefined || count < 1) return undefined;
+    let end = first.byteOffset + first.byteLength;
+    for (let i = start + 1; i < start + count; i++) {
+      const f = frames[i]!;
+      if (f.buffer !== first.buffer || f.byteOffset !== end) return undefined;
+      end += f.byteLength;
+    }
+    return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
   }
 
   /**
@@ -102,3 +132,18 @@ export abstract class Pager {
 }
 
 Object.defineProperty(Pager.prototype, PAGER_BRAND, { value: true });
+
+/** Asks `one` for each frame in turn, waiting for each answer that is a promise: a run done page by page. */
+function eachPage(frames: readonly Uint8Array[], one: (frame: Uint8Array, i: number) => PagerAnswer): ResultCode[] | Promise<ResultCode[]> {
+  const codes: ResultCode[] = [];
+  let pending: Promise<void> | undefined;
+  frames.forEach((frame, i) => {
+    const step = (): void | Promise<void> => {
+      const answer = one(frame, i);
+      if (typeof answer === 'number') codes[i] = answer;
+      else return Promise.resolve(answer).then((code) => void (codes[i] = code));
+    };
+    pending = pending ? pending.then(step) : (step() ?? undefined);
+  });
+  return pending ? pending.then(() => codes) : codes;
+}
