@@ -6,6 +6,7 @@ import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
 import { LruBufferCache } from '../peers.js';
 import { pageSequence, XorShift128 } from '../rng.js';
+import { readU32 } from './access.js';
 import { u32 } from './scan.js';
 
 /** The policies compared on the skewed cases; the first is spinvm's default and the case's primary row. */
@@ -220,13 +221,13 @@ async function runSpinvm(
 async function spinRandom(obj: MemoryObject, pages: Uint32Array, within: Uint16Array, ps: number, sampler: Sampler): Promise<number> {
   let s = 0;
   const n = pages.length;
+  const scratch = new Uint8Array(4);
   for (let i = 0; i < n; i++) {
-    const p = pages[i]!;
+    const o = pages[i]! * ps + within[i]!;
     const timed = sampler.wants(i);
     const t = timed ? now() : 0;
-    const pending = obj.request(p, 'read');
-    if (pending !== undefined) await pending;
-    s ^= obj.getUint(p * ps + within[i]!, 4);
+    // One reference each: see readU32.
+    s ^= obj.isResident(o, 4) ? obj.getUint(o, 4) : await readU32(obj, o, scratch);
     if (timed) sampler.add(now() - t);
   }
   return s >>> 0;
