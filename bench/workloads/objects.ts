@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
 import type { MemoryPagerInstance } from '../peers.js';
 import { XorShift128 } from '../rng.js';
-import { readU32 } from './access.js';
+import { faultIn } from './access.js';
 
 /**
  * Workload 6, ten thousand memory objects sharing one pool: making them, random 4-byte reads over all of
@@ -143,7 +143,6 @@ export async function objects(ctx: Context): Promise<void> {
     const objs: MemoryObject[] = [];
     for (let k = 0; k < count; k++) objs.push(vm.createMemoryObject({ size }));
     const sampler = new Sampler(64, Math.ceil(ops / 64));
-    const scratch = new Uint8Array(4);
     const t0 = now();
     let s = 0;
     for (let i = 0; i < ops; i++) {
@@ -151,8 +150,9 @@ export async function objects(ctx: Context): Promise<void> {
       const timed = sampler.wants(i);
       const t = timed ? now() : 0;
       const off = offs[i]!;
-      // One reference each: see readU32.
-      s ^= o.isResident(off, 4) ? o.getUint(off, 4) : await readU32(o, off, scratch);
+      const pending = faultIn(o, off, pageOf[i]!, 'read');
+      if (pending !== undefined) await pending;
+      s ^= o.getUint(off, 4);
       if (timed) sampler.add(now() - t);
     }
     const seconds = (now() - t0) / 1000;

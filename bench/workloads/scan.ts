@@ -4,7 +4,7 @@ import { mapFile } from '../../pagers/index.js';
 import { createVm, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { LruBufferCache } from '../peers.js';
-import { readU32 } from './access.js';
+import { faultIn } from './access.js';
 
 /** Reads in 1 MiB, as fs.readSync and fs.promises do in the scan target. */
 export const SCAN_CHUNK = 1 << 20;
@@ -50,9 +50,8 @@ export async function scan(ctx: Context): Promise<void> {
         });
         const obj = mapped.object;
         const into = new Uint8Array(SCAN_CHUNK);
-        const scratch = new Uint8Array(4);
         const scanOnce = (): Promise<number> =>
-          variant === 'read' ? spinRead(obj, bytes, ps) : variant === 'readInto' ? spinReadInto(obj, bytes, ps, into) : spinTouch(obj, bytes, ps, scratch);
+          variant === 'read' ? spinRead(obj, bytes, ps) : variant === 'readInto' ? spinReadInto(obj, bytes, ps, into) : spinTouch(obj, bytes, ps);
         await scanOnce();
         const before = { faults: obj.stat().faults, pageIns: obj.stat().pageIns, reads: fileReads(mapped) };
         let runs = 0;
@@ -196,13 +195,15 @@ async function spinReadInto(obj: MemoryObject, bytes: number, ps: number, into: 
   return s >>> 0;
 }
 
-/** The first 4 bytes of every page, each one reference (see readU32). */
-async function spinTouch(obj: MemoryObject, bytes: number, ps: number, scratch: Uint8Array): Promise<number> {
+/** The first 4 bytes of every page, a fault only where the page is absent (see faultIn). */
+async function spinTouch(obj: MemoryObject, bytes: number, ps: number): Promise<number> {
   let s = 0;
   const pages = Math.ceil(bytes / ps);
   for (let p = 0; p < pages; p++) {
     const o = p * ps;
-    s ^= obj.isResident(o, 4) ? obj.getUint(o, 4) : await readU32(obj, o, scratch);
+    const pending = faultIn(obj, o, p, 'read');
+    if (pending !== undefined) await pending;
+    s ^= obj.getUint(o, 4);
   }
   return s >>> 0;
 }

@@ -6,7 +6,7 @@ import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
 import { LruBufferCache } from '../peers.js';
 import { pageSequence, XorShift128 } from '../rng.js';
-import { writeU32 } from './access.js';
+import { faultIn } from './access.js';
 
 /** Skew of the write-heavy workload's pages: a hot set, and a long tail that keeps eviction busy. */
 export const SWAP_ZIPF = 0.9;
@@ -45,15 +45,15 @@ export async function swap(ctx: Context): Promise<void> {
       const space = await useDefaultPager(vm, { directory: dir });
       const obj = vm.createMemoryObject({ size, name: 'swap-heavy' });
       const sampler = new Sampler(64, Math.ceil(ops / 64));
-      const scratch = new Uint8Array(4);
       const t0 = now();
       for (let i = 0; i < ops; i++) {
         const p = seq[i]!;
         const timed = sampler.wants(i);
         const t = timed ? now() : 0;
-        // One reference each: see writeU32.
-        const pending = writeU32(obj, p * ps + within[i]!, values[i]!, scratch);
+        const o = p * ps + within[i]!;
+        const pending = faultIn(obj, o, p, 'write');
         if (pending !== undefined) await pending;
+        obj.setUint(o, 4, values[i]!);
         if (timed) sampler.add(now() - t);
       }
       const seconds = (now() - t0) / 1000;
