@@ -42,7 +42,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 export const USAGE = `usage: spinvm bench [options]
 
 Measures spinvm against its peers (plain Uint8Array, memory-pager, an lru-cache buffer cache, raw fs reads,
-kernel mmap) on the workloads of issue 6 and prints a table (progress goes to stderr). Peers that are not
+kernel mmap) on the workloads of issue 6, runs the policies over the trace classes of spinvm simulate, and
+prints a table and the targets of issue 13, each met or not (progress goes to stderr). Peers that are not
 installed are named, with the npm command that adds them; their rows say so and the rest runs. Nothing is
 written outside the system's temporary folder unless --out says where.
 
