@@ -53,6 +53,9 @@ export async function scan(ctx: Context): Promise<void> {
         const scanOnce = (): Promise<number> =>
           variant === 'read' ? spinRead(obj, bytes, ps) : variant === 'readInto' ? spinReadInto(obj, bytes, ps, into) : spinTouch(obj, bytes, ps);
         await scanOnce();
+        // Measured here, while this variant's pool is the only one made since `base`: the variants after it
+        // make pools of their own, which a measurement after the timed runs would charge to this one.
+        const rss = (await ctx.settledRss()) - base;
         const before = { faults: obj.stat().faults, pageIns: obj.stat().pageIns, reads: fileReads(mapped) };
         let runs = 0;
         loops.push([impl, () => (runs++, scanOnce())]);
@@ -77,7 +80,7 @@ export async function scan(ctx: Context): Promise<void> {
             hitRatio: 1 - faults / file.pages,
             metadataBytesPerFrame: vs.metadataBytesPerFrame,
             poolBytes: filePool * ps,
-            rssBytes: (await ctx.settledRss()) - base,
+            rssBytes: rss,
             extra: { pageIns: per(st.pageIns - before.pageIns), fileReads: per(fileReads(mapped) - before.reads) },
           });
         });
