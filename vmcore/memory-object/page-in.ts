@@ -1,5 +1,6 @@
 import { PagerFailedError, PagerIoError, PagerProtocolError } from '../errors.js';
 import type { Access } from '../pager/access.js';
+import { RUN_STRETCHES } from '../pager/pager.js';
 import { ResultCode, type PagerAnswer } from '../pager/result-code.js';
 import { Deferred, isPromise, type MaybePromise } from '../util/maybe-promise.js';
 import { destroyWith } from './life-cycle.js';
@@ -128,7 +129,7 @@ function gatherRun(rep: MemoryObjectRep, page: number, frame: number, want: numb
   const run = [frame];
   const end = Math.min(page + Math.min(want, MAX_PAGE_IN_RUN, Math.max(1, rep.frames.frames >> 2)), rep.pageCount);
   for (let p = page + 1; p < end; p++) {
-    if (rep.cache.lookup(p) >= 0 || rep.inflight.has(p)) break;
+    if (rep.cache.lookup(p) >= 0 || (rep.inflight.size !== 0 && rep.inflight.has(p))) break;
     const f = allocateFrameNow(rep.queue);
     if (f < 0) break;
     run.push(f);
@@ -140,10 +141,17 @@ function gatherRun(rep: MemoryObjectRep, page: number, frame: number, want: numb
 function fillRun(rep: MemoryObjectRep, page: number, run: number[], access: Access, pending: Inflight): MaybePromise<number> {
   const frames = rep.frames;
   const views: Uint8Array[] = [];
+  // Stretches of adjacent frames (consecutive numbers in one chunk), counted back from the run's end.
+  const stretches = new Uint16Array(run.length);
+  for (let i = run.length - 1; i >= 0; i--) {
+    const f = run[i]!;
+    stretches[i] = i + 1 < run.length && run[i + 1] === f + 1 && ((f + 1) & rep.chunkMask) !== 0 ? stretches[i + 1]! + 1 : 1;
+  }
   for (let i = 0; i < run.length; i++) {
     if (frames.beginPageIn(run[i]!, rep.id, page + i) && !rep.fillsWhole) rep.pool.zero(run[i]!);
     views.push(rep.pool.view(run[i]!));
   }
+  RUN_STRETCHES.set(views, stretches);
   let answer: ResultCode[] | Promise<ResultCode[]>;
   try {
     answer = rep.pager.pageInRun(page, views, access);

@@ -112,6 +112,8 @@ export abstract class Pager {
 
   /** How many frames from `frames[start]` on lie next to each other in one buffer, as frames adjacent in the pool do (at least 1). */
   static adjacent(frames: readonly Uint8Array[], start = 0): number {
+    const known = RUN_STRETCHES.get(frames);
+    if (known !== undefined && start < known.length) return known[start]!;
     const first = frames[start]!;
     let end = first.byteOffset + first.byteLength;
     let n = 1;
@@ -144,6 +146,13 @@ export abstract class Pager {
 }
 
 Object.defineProperty(Pager.prototype, PAGER_BRAND, { value: true });
+
+/**
+ * The stretches of a run vmcore hands to `pageInRun`, which it knows from the frame numbers: for each frame,
+ * how many frames from it on are adjacent. `Pager.adjacent` answers from here without comparing buffers
+ * (reading a view's `buffer` costs more than the rest of a run's bookkeeping per page).
+ */
+export const RUN_STRETCHES = new WeakMap<readonly Uint8Array[], Uint16Array>();
 
 /** Asks `one` for each frame in turn, waiting for each answer that is a promise: a run done page by page. */
 function eachPage(frames: readonly Uint8Array[], one: (frame: Uint8Array, i: number) => PagerAnswer): ResultCode[] | Promise<ResultCode[]> {
