@@ -75,7 +75,7 @@ describe('a Redis Cluster', () => {
     const PAGES = 40;
     const vm = createVm({ pageSize: PS, frames: 5 });
     const obj = vm.createMemoryObject({ size: PAGES * PS, pager: store.pager('faults') });
-    const model = Array.from({ length: PAGES }, () => new Uint8Array(PS)); // what a read must see
+    const model: Uint8Array[] = Array.from({ length: PAGES }, () => new Uint8Array(PS)); // what a read must see
     let version = 1;
     let at = -1;
     let killed = false;
