@@ -168,6 +168,7 @@ export async function redis(ctx: Context): Promise<void> {
           seconds,
           ...sampler.percentiles(),
           frames: pool,
+          metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
           faults: st.faults,
           extra: {
             pageIns: st.pageIns,
