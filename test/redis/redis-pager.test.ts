@@ -182,6 +182,22 @@ describe('failure is typed, and nothing is lost', () => {
     await own.stop();
   });
 
+  it('a timeout fails with timedOut, and a later write of the same page lands after the one that timed out', async () => {
+    const slow = await RedisStore.connect({ client: { url: server.url }, timeout: 300 });
+    const pager = slow.pager('paused');
+    pager.init({ pageSize: PS, size: PS, pageCount: 1, name: 'paused' });
+    server.cli('CLIENT', 'PAUSE', '450', 'WRITE');
+    const failed = await Promise.resolve(pager.pageOut(0, page(1), true)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(RedisRequestError);
+    expect((failed as RedisRequestError).timedOut).toBe(true);
+    // The first write is still queued on the server; the second waits until it has settled, so the newer page wins.
+    expect(await pager.pageOut(0, page(2), true)).toBe(ResultCode.Success);
+    const frame = page(0);
+    expect(await pager.pageIn(0, frame, 'read')).toBe(ResultCode.Success);
+    expect(frame).toEqual(page(2));
+    await slow.close();
+  });
+
   it('no password appears in any error or event: a wrong one, and a lost connection', async () => {
     const SECRET = 's3cr3t-pa55word';
     const own = await RedisServer.start(['--requirepass', SECRET]);
