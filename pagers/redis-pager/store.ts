@@ -51,6 +51,8 @@ export type RedisCommand = ReadonlyArray<string | Buffer>;
 
 /** What this file needs of a node-redis client or cluster: both send raw commands. */
 interface Link {
+  /** Each master's own client, for what must visit every node (SCAN). */
+  masters(): Promise<Array<{ sendCommand(args: RedisCommand, options?: { timeout: number }): Promise<unknown> }>>;
   send(routeKey: string, args: RedisCommand, readonly: boolean, timeout: number): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
@@ -107,6 +109,7 @@ export class RedisStore {
     if (options.cluster) {
       const cluster = redis.createCluster(options.cluster).withTypeMapping(buffers);
       link = {
+        masters: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))) as never,
         send: (routeKey, args, readonly, timeout) => cluster.sendCommand(routeKey, readonly, args as never, { timeout }),
         close: () => cluster.close(),
         destroy: () => cluster.destroy(),
@@ -116,6 +119,7 @@ export class RedisStore {
     } else {
       const client = redis.createClient(options.client ?? {}).withTypeMapping(buffers);
       link = {
+        masters: () => Promise.resolve([client]) as never,
         send: (_routeKey, args, _readonly, timeout) => client.sendCommand(args as never, { timeout }),
         close: () => client.close(),
         destroy: () => client.destroy(),
@@ -159,6 +163,38 @@ export class RedisStore {
   pager(name: string): RedisPager {
     if (typeof name !== 'string') throw new InvalidArgumentError('name', name, 'a string');
     return new RedisPager(this, name);
+  }
+
+  /**
+   * Deletes every page of the named object (its keys on every master, found by SCAN); answers how many
+   * there were. No pager may be using the object meanwhile.
+   */
+  async remove(name: string): Promise<number> {
+    if (typeof name !== 'string' || name === '' || /[{}]/.test(name)) throw new InvalidArgumentError('name', name, 'the name of a named object');
+    // SCAN's pattern is a glob: the name's own * ? [ ] \ match only themselves.
+    const pattern = `${this.prefix}:{${name.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+    if (this.closed) throw new RedisRequestError('SCAN', '', false, 'the store is closed');
+    let removed = 0;
+    try {
+      for (const node of await withTimeout(this.link.masters(), this.timeout)) {
+        let cursor = '0';
+        do {
+          const [next, keys] = (await withTimeout(node.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000']), this.timeout)) as [Buffer, Buffer[]];
+          cursor = next.toString();
+          // Keys of one extent share a slot: each DEL carries one extent's keys.
+          const byTag = new Map<string, string[]>();
+          for (const key of keys.map(String)) {
+            const tag = key.slice(0, key.indexOf('}') + 1);
+            byTag.set(tag, [...(byTag.get(tag) ?? []), key]);
+          }
+          for (const group of byTag.values())
+            removed += Number(await withTimeout(node.sendCommand(['DEL', ...group], { timeout: this.timeout }), this.timeout));
+        } while (cursor !== '0');
+      }
+    } catch (err) {
+      throw this.failure('SCAN', pattern, err);
+    }
+    return removed;
   }
 
   /** The key of page `page` of the object whose namespace is `ns`. */

@@ -65,6 +65,7 @@ describe('a Redis Cluster', () => {
     await pager.pageInRun(16, frames, 'read');
     expect(masters.map((m, i) => calls(m, 'mget') - before[i]!).sort()).toEqual([0, 0, 1]);
     frames.forEach((f, i) => expect(f).toEqual(stamp(16 + i, 0)));
+    expect(await store.remove('spread')).toBe(64); // every master visited
     expect(calls(masters[0]!, 'wait') + calls(masters[1]!, 'wait') + calls(masters[2]!, 'wait')).toBeGreaterThan(0);
     await vm.destroy();
     await store.close();

@@ -149,6 +149,13 @@ describe('named, persistent objects', () => {
     expect(await b.read(0, data.length)).toEqual(data);
     await vmB.destroy();
     await other.close();
+    // remove() deletes a named object's keys, and only its own: a name with glob characters matches itself.
+    const odd = store.pager('shared*');
+    odd.init({ pageSize: PS, size: PS, pageCount: 1, name: 'odd' });
+    await odd.pageOut(0, page(4), true);
+    expect(await store.remove('shared')).toBe(9);
+    expect(keys('spinvm:{shared:*')).toEqual([]);
+    expect(await store.remove('shared*')).toBe(1);
   });
 });
 
