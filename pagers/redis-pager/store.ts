@@ -1,4 +1,3 @@
-import type { RedisClientOptions, RedisClusterOptions } from 'redis';
 import { InvalidArgumentError, SpinVmError } from '../../vmcore/index.js';
 import { RedisPager } from './redis-pager.js';
 import { RedisReplicationError, RedisRequestError, RedisUnavailableError } from './errors.js';
@@ -17,18 +16,44 @@ import { RedisReplicationError, RedisRequestError, RedisUnavailableError } from 
  *   has settled, so an older page never lands after a newer one (`inDoubt`).
  * - No password reaches a message or an event: every text from the client goes through `redact`.
  */
+/**
+ * node-redis's `createClient` options (`RedisClientOptions`), passed through as given. Declared here rather
+ * than imported from 'redis', so that spinvm's types load without the optional package installed.
+ */
+export interface RedisConnectionOptions {
+  /** `redis[s]://[[username][:password]@][host][:port][/db-number]`; `rediss:` is TLS. */
+  url?: string;
+  username?: string;
+  password?: string;
+  database?: number;
+  /** Net or TLS socket options: `host`, `port`, `tls: true`, `ca`, `cert`, `key`, `reconnectStrategy`... */
+  socket?: Record<string, unknown>;
+  /** Any other option node-redis takes. */
+  [option: string]: unknown;
+}
+
+/** node-redis's `createCluster` options (`RedisClusterOptions`), passed through as given. */
+export interface RedisClusterConnectionOptions {
+  /** Some of the cluster's nodes; the rest are discovered. */
+  rootNodes: RedisConnectionOptions[];
+  /** Options for every node's connection: credentials and TLS. */
+  defaults?: RedisConnectionOptions;
+  /** Any other option node-redis takes. */
+  [option: string]: unknown;
+}
+
 export interface RedisStoreOptions {
   /**
    * One server: node-redis's `createClient` options, passed through (`url` such as
    * `redis://user:secret@host:6379` or `rediss://...` for TLS, `username`, `password`, `socket: { tls, ca,
    * ... }`, `database`). Default: a server on localhost:6379.
    */
-  client?: RedisClientOptions;
+  client?: RedisConnectionOptions;
   /**
    * A Redis Cluster: node-redis's `createCluster` options, passed through (`rootNodes`, and `defaults` for the
    * credentials and TLS of every node). Given, `client` must not be.
    */
-  cluster?: RedisClusterOptions;
+  cluster?: RedisClusterConnectionOptions;
   /** The first part of every key, so several programs can share a database. Default 'spinvm'. */
   prefix?: string;
   /** Pages per extent (one hash tag): the longest run one request reads or writes. Default 64. */
@@ -107,7 +132,7 @@ export class RedisStore {
     let link: Link;
     let connecting: Promise<unknown>;
     if (options.cluster) {
-      const cluster = redis.createCluster(options.cluster).withTypeMapping(buffers);
+      const cluster = redis.createCluster(options.cluster as never).withTypeMapping(buffers);
       link = {
         masters: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))) as never,
         send: (routeKey, args, readonly, timeout) => cluster.sendCommand(routeKey, readonly, args as never, { timeout }),
@@ -117,7 +142,7 @@ export class RedisStore {
       };
       connecting = cluster.connect();
     } else {
-      const client = redis.createClient(options.client ?? {}).withTypeMapping(buffers);
+      const client = redis.createClient((options.client ?? {}) as never).withTypeMapping(buffers);
       link = {
         masters: () => Promise.resolve([client]) as never,
         send: (_routeKey, args, _readonly, timeout) => client.sendCommand(args as never, { timeout }),
