@@ -129,29 +129,37 @@ export class RedisStore {
       throw new RedisUnavailableError(err);
     }
     const buffers = { [redis.RESP_TYPES.BLOB_STRING]: Buffer };
-    let link: Link;
-    let connecting: Promise<unknown>;
-    if (options.cluster) {
-      const cluster = redis.createCluster(options.cluster as never).withTypeMapping(buffers);
-      link = {
-        masters: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))) as never,
-        send: (routeKey, args, readonly, timeout) => cluster.sendCommand(routeKey, readonly, args as never, { timeout }),
-        close: () => cluster.close(),
-        destroy: () => cluster.destroy(),
-        on: (event, listener) => cluster.on(event as never, listener),
-      };
-      connecting = cluster.connect();
-    } else {
-      const client = redis.createClient((options.client ?? {}) as never).withTypeMapping(buffers);
-      link = {
-        masters: () => Promise.resolve([client]) as never,
-        send: (_routeKey, args, _readonly, timeout) => client.sendCommand(args as never, { timeout }),
-        close: () => client.close(),
-        destroy: () => client.destroy(),
-        on: (event, listener) => client.on(event as never, listener),
-      };
-      connecting = client.connect();
+    let link: Link | undefined;
+    let connecting: Promise<unknown> | undefined;
+    try {
+      if (options.cluster) {
+        const cluster = redis.createCluster(options.cluster as never).withTypeMapping(buffers);
+        link = {
+          masters: () => Promise.all(cluster.masters.map((m) => cluster.nodeClient(m))) as never,
+          send: (routeKey, args, readonly, timeout) => cluster.sendCommand(routeKey, readonly, args as never, { timeout }),
+          close: () => cluster.close(),
+          destroy: () => cluster.destroy(),
+          on: (event, listener) => cluster.on(event as never, listener),
+        };
+        connecting = cluster.connect();
+      } else {
+        const client = redis.createClient((options.client ?? {}) as never).withTypeMapping(buffers);
+        link = {
+          masters: () => Promise.resolve([client]) as never,
+          send: (_routeKey, args, _readonly, timeout) => client.sendCommand(args as never, { timeout }),
+          close: () => client.close(),
+          destroy: () => client.destroy(),
+          on: (event, listener) => client.on(event as never, listener),
+        };
+        connecting = client.connect();
+      }
+    } catch (err) {
+      // A bad option (an unknown URL scheme, say): the client's message may quote the URL, password and all.
+      link?.destroy();
+      throw new RedisRequestError('connect', '', false, redact(secrets, err instanceof Error ? `${err.name}: ${err.message}` : String(err)));
     }
+    // Settles after a timeout too, once the client is destroyed: nobody waits for it then.
+    connecting.catch(noop);
     const store = new RedisStore(link, secrets, o, options.cluster !== undefined);
     // An 'error' event nobody listens to would end the process: every one is redacted and passed on.
     link.on('error', (err: unknown) => store.emit({ type: 'error', error: store.failure('connection', '', err) }));
@@ -283,9 +291,7 @@ export class RedisStore {
   }
 
   private redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out;
+    return redact(this.secrets, text);
   }
 
   private emit(event: RedisStoreEvent): void {
@@ -297,6 +303,13 @@ export class RedisStore {
       }
     }
   }
+}
+
+/** `text` with every secret replaced by ***. */
+function redact(secrets: readonly string[], text: string): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
 }
 
 /** A timer ran out before the promise settled. */

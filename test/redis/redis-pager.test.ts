@@ -218,6 +218,11 @@ describe('failure is typed, and nothing is lost', () => {
     expect(wrong2).toBeInstanceOf(RedisRequestError);
     seen.push(show(wrong2));
 
+    // A URL node-redis refuses outright (not redis: or rediss:).
+    const refused = await RedisStore.connect({ client: { url: `http://default:${SECRET}@127.0.0.1:${own.port}` } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RedisRequestError);
+    seen.push(show(refused));
+
     const good = await RedisStore.connect({ client: { url: `redis://default:${SECRET}@127.0.0.1:${own.port}` }, timeout: 300 });
     good.on((e) => seen.push(show(e.type === 'error' ? e.error : e)));
     const pager = good.pager('secret');
