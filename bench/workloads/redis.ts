@@ -33,6 +33,8 @@ export async function redis(ctx: Context): Promise<void> {
     [SEQ, 'spinvm Redis pager: page-in', 'spinvm'],
     [SEQ, `redis-benchmark SET -d 4096 -P ${DEPTH}`, 'peer'],
     [SEQ, `redis-benchmark GET -d 4096 -P ${DEPTH}`, 'peer'],
+    [SEQ, `node-redis alone: MSET of ${DEPTH}`, 'peer'],
+    [SEQ, `node-redis alone: MGET of ${DEPTH}`, 'peer'],
     [SEQ, 'spinvm default pager (swap files): page-out', 'peer'],
     [SEQ, 'spinvm default pager (swap files): page-in', 'peer'],
     [RND, `spinvm Redis pager, batched (runs of up to ${DEPTH})`, 'spinvm'],
@@ -126,19 +128,44 @@ export async function redis(ctx: Context): Promise<void> {
         });
       });
     }
+    // The client alone, the same runs with no pager around it: how much of the gap to redis-benchmark is the client's.
+    for (const [i, command] of [
+      [4, 'MSET'],
+      [5, 'MGET'],
+    ] as const) {
+      await guarded(ctx, W, SEQ, rows[i]![1], 'peer', async () => {
+        const { createClient, RESP_TYPES } = await import('redis');
+        const client = createClient({ url: server!.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+        client.on('error', () => undefined);
+        await client.connect();
+        const value = Buffer.alloc(ps, 7);
+        const t0 = now();
+        for (let p = 0; p < pages; p += DEPTH) {
+          const args: Array<string | Buffer> = [command];
+          for (let j = 0; j < DEPTH; j++) {
+            args.push(`bench-client:{${Math.floor(p / 64)}}:${p + j}`);
+            if (command === 'MSET') args.push(value);
+          }
+          await client.sendCommand(args);
+        }
+        const seconds = (now() - t0) / 1000;
+        await client.close();
+        ctx.add({ workload: W, case: SEQ, impl: rows[i]![1], role: 'peer', available: true, ops: pages, seconds, bytes: pages * ps });
+      });
+    }
     const swapDir = join(ctx.tmp, 'redis-swap');
     mkdirSync(swapDir, { recursive: true });
     const swap = await SwapSpace.create({ pageSize: ps, directory: swapDir });
     const swapPager = new DefaultPager(swap);
     swapPager.init({ pageSize: ps, size: pages * ps, pageCount: pages, name: 'bench-swap' });
-    await guarded(ctx, W, SEQ, rows[4]![1], 'peer', () => sequential(rows[4]![1], swapPager, true));
-    await guarded(ctx, W, SEQ, rows[5]![1], 'peer', () => sequential(rows[5]![1], swapPager, false));
+    await guarded(ctx, W, SEQ, rows[6]![1], 'peer', () => sequential(rows[6]![1], swapPager, true));
+    await guarded(ctx, W, SEQ, rows[7]![1], 'peer', () => sequential(rows[7]![1], swapPager, false));
     swapPager.destroy();
     await swap.close();
 
     for (const [impl, readAhead] of [
-      [rows[6]![1], DEPTH],
-      [rows[7]![1], 1],
+      [rows[8]![1], DEPTH],
+      [rows[9]![1], 1],
     ] as const) {
       await guarded(ctx, W, RND, impl, 'spinvm', async () => {
         const own = await RedisStore.connect({ client: { url: server!.url }, readAhead });
