@@ -8,6 +8,8 @@ import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
 import { XorShift128 } from '../rng.js';
 
+/** node-redis, an optional peer dependency: a computed specifier, loaded only when this workload runs. */
+const REDIS_PACKAGE = 'redis';
 /** Pages per request: the Redis pager's run, and redis-benchmark's pipeline depth (-P). */
 const DEPTH = 16;
 
@@ -134,7 +136,7 @@ export async function redis(ctx: Context): Promise<void> {
       [5, 'MGET'],
     ] as const) {
       await guarded(ctx, W, SEQ, rows[i]![1], 'peer', async () => {
-        const { createClient, RESP_TYPES } = await import('redis');
+        const { createClient, RESP_TYPES } = (await import(REDIS_PACKAGE)) as typeof import('redis');
         const client = createClient({ url: server!.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
         client.on('error', () => undefined);
         await client.connect();

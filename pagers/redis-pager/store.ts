@@ -84,6 +84,8 @@ interface Link {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
+/** The optional peer dependency: node-redis. */
+const REDIS_PACKAGE = 'redis';
 const KEYS = ['client', 'cluster', 'prefix', 'extentPages', 'readAhead', 'replicas', 'replicaTimeout', 'timeout'];
 const noop = (): void => {};
 
@@ -124,7 +126,8 @@ export class RedisStore {
     const secrets = secretsOf(options);
     let redis: typeof import('redis');
     try {
-      redis = await import('redis');
+      // A computed specifier: an optional peer dependency, loaded only here, never by importing spinvm.
+      redis = (await import(REDIS_PACKAGE)) as typeof import('redis');
     } catch (err) {
       throw new RedisUnavailableError(err);
     }
