@@ -2,7 +2,15 @@
 // one request per run, the live swap of the default pager, named objects reopened over another connection,
 // typed failures when the server goes away, and no password in any error or event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DefaultRedisPager, RedisPager, RedisRequestError, RedisStore, useRedisPager, type RedisStoreEvent } from '../../pagers/index.js';
+import {
+  DefaultRedisPager,
+  RedisPager,
+  RedisReplicationError,
+  RedisRequestError,
+  RedisStore,
+  useRedisPager,
+  type RedisStoreEvent,
+} from '../../pagers/index.js';
 import { BogoPager, createVm, InvalidArgumentError, PagerIoError, ResultCode, type Vm } from '../../vmcore/index.js';
 import { RedisServer } from './servers.js';
 
@@ -203,6 +211,20 @@ describe('failure is typed, and nothing is lost', () => {
     expect(await pager.pageIn(0, frame, 'read')).toBe(ResultCode.Success);
     expect(frame).toEqual(page(2));
     await slow.close();
+  });
+
+  it('with replicas asked for and none there, WAIT answers 0: the page-out fails typed and the page stays dirty', async () => {
+    const waiting = await RedisStore.connect({ client: { url: server.url }, replicas: 1, replicaTimeout: 50 });
+    const vm = createVm({ pageSize: PS, frames: 2 });
+    const obj = vm.createMemoryObject({ size: 2 * PS, pager: waiting.pager('unreplicated') });
+    await obj.write(0, page(6));
+    const failed = await obj.flush().catch((e: unknown) => e);
+    const cause = (failed as PagerIoError).cause as RedisReplicationError;
+    expect(cause).toBeInstanceOf(RedisReplicationError);
+    expect([cause.code, cause.wanted, cause.acknowledged]).toEqual(['SPINVM_REDIS_REPLICATION', 1, 0]);
+    expect(obj.stat().dirtyPages).toBe(1);
+    await vm.destroy();
+    await waiting.close();
   });
 
   it('no password appears in any error or event: a wrong one, and a lost connection', async () => {
