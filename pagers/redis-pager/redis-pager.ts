@@ -70,6 +70,11 @@ export class RedisPager extends Pager {
     return true;
   }
 
+  /** True: every page-in that succeeds writes each byte of its frames (the value, or zeros where there is no key). */
+  override get fillsWholeFrames(): boolean {
+    return true;
+  }
+
   override init(context: PagerContext): void {
     super.init(context);
     this.zero = new Uint8Array(context.pageSize);

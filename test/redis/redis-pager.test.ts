@@ -108,6 +108,27 @@ describe('one request per run', () => {
   });
 });
 
+describe('through vmcore', () => {
+  it('a sequential read faults runs in: far fewer MGETs than pages, each a run of read-ahead, and every byte right', async () => {
+    const vm = createVm({ pageSize: PS, frames: 64 });
+    const obj = vm.createMemoryObject({ size: 48 * PS, pager: store.pager('sequential') });
+    const data = new Uint8Array(48 * PS).map((_, i) => (i * 5 + 11) & 0xff);
+    await obj.write(0, data);
+    await obj.flush();
+    await vm.destroy();
+    const vm2 = createVm({ pageSize: PS, frames: 64 });
+    const again = vm2.createMemoryObject({ size: 48 * PS, pager: store.pager('sequential') });
+    const before = calls('mget');
+    for (let p = 0; p < 48; p++) expect(await again.read(p * PS, PS)).toEqual(data.subarray(p * PS, (p + 1) * PS));
+    const requests = calls('mget') - before;
+    const pager = again.pager as RedisPager;
+    expect(pager.pagesRead).toBe(48);
+    expect(requests).toBe(pager.reads);
+    expect(requests).toBeLessThanOrEqual(12); // windows of 1, 2, 4, 8 (readAhead), cut at the extents of 8
+    await vm2.destroy();
+  });
+});
+
 describe('useRedisPager', () => {
   let vm: Vm;
   afterAll(() => vm?.destroy());
