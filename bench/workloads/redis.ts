@@ -30,6 +30,7 @@ export async function redis(ctx: Context): Promise<void> {
   const randomOps = ctx.options.smoke ? 200 : Math.round(20_000 * ctx.options.size);
   const SEQ = `sequential runs of ${DEPTH} 4 KiB pages, ${pages} pages`;
   const RND = `random 4-byte reads and writes over ${(8 * pool * ps) / 2 ** 20} MiB, pool ${(pool * ps) / 2 ** 20} MiB`;
+  const SCAN = `scan of an object 8× the pool through vmcore (4 KiB reads), pool ${(pool * ps) / 2 ** 20} MiB`;
   const rows: Array<[string, string, 'spinvm' | 'peer']> = [
     [SEQ, 'spinvm Redis pager: page-out', 'spinvm'],
     [SEQ, 'spinvm Redis pager: page-in', 'spinvm'],
@@ -41,6 +42,8 @@ export async function redis(ctx: Context): Promise<void> {
     [SEQ, 'spinvm default pager (swap files): page-in', 'peer'],
     [RND, `spinvm Redis pager, batched (runs of up to ${DEPTH})`, 'spinvm'],
     [RND, 'spinvm Redis pager, one page per request', 'spinvm'],
+    [SCAN, `spinvm Redis pager, batched (runs of up to ${DEPTH})`, 'spinvm'],
+    [SCAN, 'spinvm Redis pager, one page per request', 'spinvm'],
   ];
   const missing = ['redis-server', 'redis-cli', 'redis-benchmark'].find((cmd) => spawnSync(cmd, ['--version']).status !== 0);
   let server: LocalRedis | undefined;
@@ -212,6 +215,52 @@ export async function redis(ctx: Context): Promise<void> {
         await own.close();
       });
     }
+    // The same object read front to back through vmcore: faults bring runs of read-ahead (or one page each).
+    const scanPages = 8 * pool;
+    const filled = store.pager('bench-scan');
+    filled.init({ pageSize: ps, size: scanPages * ps, pageCount: scanPages, name: 'bench-scan' });
+    for (let p = 0; p < scanPages; p += DEPTH) await filled.pageOutRun(p, frames.slice(0, Math.min(DEPTH, scanPages - p)));
+    for (const [impl, readAhead] of [
+      [rows[10]![1], DEPTH],
+      [rows[11]![1], 1],
+    ] as const) {
+      await guarded(ctx, W, SCAN, impl, 'spinvm', async () => {
+        const own = await RedisStore.connect({ client: { url: server!.url }, readAhead });
+        const vm = createVm({ pageSize: ps, frames: pool });
+        const obj = vm.createMemoryObject({ size: scanPages * ps, pager: own.pager('bench-scan') });
+        const into = new Uint8Array(ps);
+        const sampler = new Sampler(1, scanPages);
+        let check = 0;
+        const t0 = now();
+        for (let p = 0; p < scanPages; p++) {
+          const t = now();
+          await obj.readInto(p * ps, into);
+          check = (check + into[0]!) | 0;
+          sampler.add(now() - t);
+        }
+        const seconds = (now() - t0) / 1000;
+        const pager = obj.pager as RedisPager;
+        ctx.add({
+          workload: W,
+          case: SCAN,
+          impl,
+          role: 'spinvm',
+          available: true,
+          ops: scanPages,
+          seconds,
+          bytes: scanPages * ps,
+          check,
+          ...sampler.percentiles(),
+          frames: pool,
+          metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
+          faults: obj.stat().faults,
+          extra: { requestsIn: pager.reads, pagesIn: pager.pagesRead },
+        });
+        await vm.destroy();
+        await own.close();
+      });
+    }
+    await store.remove('bench-scan');
   } finally {
     await store.close();
     await server.stop();
