@@ -15,9 +15,10 @@ import { policies } from './workloads/policies.js';
 import { random } from './workloads/random.js';
 import { scaling } from './workloads/scaling.js';
 import { scan } from './workloads/scan.js';
+import { redis } from './workloads/redis.js';
 import { swap } from './workloads/swap.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis };
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
