@@ -19,6 +19,7 @@ const noop = (): void => {};
 export function destroyWith(rep: MemoryObjectRep, cause: Error | undefined): Promise<void> {
   rep.destroyed = true;
   rep.destroyCause = cause;
+  rep.shared?.beforeDestroy(); // workers stop using frames before they go back to the pool
   const frames = rep.frames;
   // Lasting pins die with the object; pins held by reads and writes in flight end with them.
   for (const holder of [rep.userPins, rep.lockPins]) {
