@@ -2,7 +2,8 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attach } from '../../extensions/worker/index.js';
-import { createVm, InvalidArgumentError, Pager, ResultCode, shareMemoryObject, type PagerAnswer } from '../../index.js';
+import { createVm, DestroyedError, InvalidArgumentError, Pager, ResultCode, shareMemoryObject, type PagerAnswer } from '../../index.js';
+import { SharedPageTable } from '../../vmcore/index.js';
 import { RecordingPager, ScriptedPager } from '../helpers/pagers.js';
 import { Prng } from '../helpers/prng.js';
 import { transpiled } from '../helpers/transpiled.js';
@@ -61,6 +62,24 @@ describe('createVm({ shared: true })', () => {
     expect(() => shareMemoryObject({} as never)).toThrow(InvalidArgumentError);
     await vm.destroy();
     expect(() => attach({} as never)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('a memory object whose size changes while shared', () => {
+  it('ends its handles (their page table is stale) and keeps what they wrote', async () => {
+    const vm = createVm({ shared: true, pageSize: 512, frames: 4 });
+    const object = vm.createMemoryObject({ size: 2 * 512, pager: new RecordingPager() });
+    await object.write(0, new Uint8Array([1]));
+    const handle = shareMemoryObject(object);
+    const here = attach(handle); // on the owning thread only resident pages may be touched: a miss would wait on itself
+    here.setUint(1, 1, 7);
+    object.grow(4 * 512, new SharedPageTable(4));
+    expect(() => here.getUint(0, 1)).toThrow(DestroyedError);
+    expect(() => shareMemoryObject(object)).toThrow(/size did not change/);
+    await object.flush();
+    expect(await object.read(0, 2)).toEqual(new Uint8Array([1, 7]));
+    here.close();
+    await vm.destroy();
   });
 });
 

@@ -68,6 +68,7 @@ export function grow(rep: MemoryObjectRep, size: number, cache: Cache): void {
   checkIndex('size', size);
   if (size <= rep.size) return;
   if (cache !== rep.cache) {
+    rep.shared?.revoke(); // workers read the old page table: it must not outlive this
     rep.cache.iterate((page, frame) => cache.update(page, frame));
     rep.cache = cache;
   }

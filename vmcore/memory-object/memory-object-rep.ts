@@ -203,4 +203,9 @@ export interface SharedHooks {
   fold(): void;
   /** The object is being destroyed: workers see it before any frame is freed, and blocked ones wake. */
   beforeDestroy(): void;
+  /**
+   * The object's page table is being replaced (`grow`): workers hold the old one, so their handles end as if
+   * the object were destroyed, while their pins and writes are still honoured.
+   */
+  revoke(): void;
 }

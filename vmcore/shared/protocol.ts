@@ -53,6 +53,9 @@ import type { MessagePort } from 'node:worker_threads';
  *    DESTROYED before it posts and whenever it wakes, and DONE = -1 wakes a waiter whose expected value was
  *    anything else, so no wake-up is lost between its check and its wait.
  *
+ * 5b. `grow` replaces the object's page table, which workers hold: `revoke` stops them as destroy does (their
+ *    pins still count, their dirty bytes are folded), and the object cannot be shared again.
+ *
  * 6. A worker that dies cannot wedge the pool: its pins are one PIN word of its own handle, never counts
  *    in the frame state. When its port closes (the worker exited or was terminated) the owner zeroes its
  *    PIN and frees the handle's line; the frames it held go at the next poll.

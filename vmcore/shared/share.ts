@@ -62,6 +62,8 @@ class SharedObject implements SharedHooks {
   /** Frames pinned here on behalf of a worker's PIN, with how many such pins each. */
   private readonly held = new Map<number, number>();
   private polling = false;
+  /** Its size changed: workers' page table is stale, so their handles ended (`revoke`). */
+  private revoked = false;
 
   constructor(
     private readonly rep: MemoryObjectRep,
@@ -74,6 +76,7 @@ class SharedObject implements SharedHooks {
 
   /** A new handle: a free line of the header and a fresh channel. */
   open(): SharedMemoryObjectHandle {
+    if (this.revoked) throw new InvalidArgumentError('object', this.rep.name, 'an object whose size did not change while it was shared');
     const slot = this.freeSlots.pop() ?? (this.used < MAX_HANDLES ? this.used++ : -1);
     if (slot < 0) throw new InvalidArgumentError('object', this.rep.name, `shared with at most ${MAX_HANDLES} workers at once`);
     const h = this.header;
@@ -170,6 +173,18 @@ class SharedObject implements SharedHooks {
   }
 
   beforeDestroy(): void {
+    this.stop();
+    this.rep.cache.iterate((_page, frame) => Atomics.store(this.dirty, frame, 0)); // the bytes die with the object
+  }
+
+  revoke(): void {
+    this.revoked = true;
+    this.stop();
+    this.fold();
+  }
+
+  /** Workers see DESTROYED before anything else changes; frames under their validated copies stay pinned; waiters wake. */
+  private stop(): void {
     const h = this.header;
     const rep = this.rep;
     Atomics.store(h, DESTROYED, 1);
@@ -178,7 +193,6 @@ class SharedObject implements SharedHooks {
       // Only a frame mapped here can be under a validated copy; a worker holding any other failed validation.
       if (pinned >= 0 && rep.cache.lookup(rep.frames.pageOf(pinned)) === pinned) this.hold(pinned);
     }
-    rep.cache.iterate((_page, frame) => Atomics.store(this.dirty, frame, 0)); // the bytes die with the object
     for (let slot = 0; slot < this.used; slot++) {
       Atomics.store(h, wordOf(slot, DONE), DONE_DESTROYED);
       Atomics.notify(h, wordOf(slot, DONE));
