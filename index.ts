@@ -5,6 +5,9 @@
 // The instance and its container keys.
 export { createVm, TOKENS, type Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptions } from './vmcore/index.js';
 
+// Sharing a memory object with worker threads (the worker's side is `spinvm/worker`).
+export { shareMemoryObject, type SharedMemoryObjectHandle } from './vmcore/index.js';
+
 // Memory objects and their events.
 export { type MemoryObject, type MemoryObjectStat, type VmEvents, type EventName, type Listener } from './vmcore/index.js';
 
@@ -68,6 +71,8 @@ export {
   PagerProtocolError,
   OutOfMemoryError,
   NotResidentError,
+  FaultTimeoutError,
+  RemoteFaultError,
   MemoryFault,
   SegmentationFault,
   ProtectionFault,

@@ -131,6 +131,37 @@ export class NotResidentError extends SpinVmError {
   }
 }
 
+/** A worker's fault on a shared memory object was not answered within the timeout the worker chose. */
+export class FaultTimeoutError extends SpinVmError {
+  override readonly code = 'SPINVM_FAULT_TIMEOUT';
+  override readonly errno = 'ETIMEDOUT';
+  constructor(
+    readonly object: string,
+    readonly page: number,
+    readonly timeout: number,
+  ) {
+    super(`${object}: the fault of page ${page} was not answered within ${timeout} ms by the thread that owns the object`);
+  }
+}
+
+/**
+ * A worker's fault on a shared memory object failed on the thread that owns it (the pager failed, say):
+ * `remoteName` and `remoteCode` are that error's class name and code, its message is in this one's.
+ */
+export class RemoteFaultError extends SpinVmError {
+  override readonly code = 'SPINVM_REMOTE_FAULT';
+  override readonly errno = 'EIO';
+  constructor(
+    readonly object: string,
+    readonly page: number,
+    readonly remoteName: string,
+    readonly remoteCode: string | undefined,
+    message: string,
+  ) {
+    super(`${object}: the fault of page ${page} failed on the owning thread: ${remoteName}${remoteCode ? ` (${remoteCode})` : ''}: ${message}`);
+  }
+}
+
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
   if (typeof value === 'bigint') return `${value}n`;

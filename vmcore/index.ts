@@ -19,6 +19,11 @@ export { createVm, Vm, type VmOptions, type VmStat, type CreateMemoryObjectOptio
 export { TOKENS } from './vm/tokens.js';
 export type { MaybePromise } from './util/maybe-promise.js';
 export * from './address-space/index.js';
+export { shareMemoryObject } from './shared/share.js';
+export { SharedPageTable } from './shared/shared-page-table.js';
+export type { SharedMemoryObjectHandle } from './shared/protocol.js';
+/** @internal The layout the worker side (spinvm/worker) reads. */
+export * as sharedProtocol from './shared/protocol.js';
 
 // For the other layers, not for users (the root index.ts does not offer them): the file pager checks its
 // arguments as vmcore does, and the conformance kit holds pagers to the longest flush run vmcore hands them.

@@ -22,8 +22,10 @@ export class FramePool {
   readonly chunkMask: number;
   /** Every frame's state: the one place it changes. */
   readonly state: FrameState;
+  /** The frames and their state live in SharedArrayBuffers, for other threads (vmcore/shared). */
+  readonly shared: boolean;
 
-  constructor(pageSize: number, frames: number) {
+  constructor(pageSize: number, frames: number, shared = false) {
     if (!isPageSize(pageSize)) {
       throw new InvalidArgumentError('pageSize', pageSize, 'a power of two from 512 to 2^30');
     }
@@ -36,12 +38,16 @@ export class FramePool {
     this.chunkShift = Math.log2(perChunk);
     this.chunkMask = perChunk - 1;
     this.chunks = [];
+    this.shared = shared;
     try {
-      for (let left = frames; left > 0; left -= perChunk) this.chunks.push(new Uint8Array(Math.min(left, perChunk) * pageSize));
+      for (let left = frames; left > 0; left -= perChunk) {
+        const bytes = Math.min(left, perChunk) * pageSize;
+        this.chunks.push(shared ? new Uint8Array(new SharedArrayBuffer(bytes)) : new Uint8Array(bytes));
+      }
     } catch (cause) {
       throw new InvalidArgumentError('frames', frames, `a pool this process can allocate (${frames} × ${pageSize} bytes failed: ${(cause as Error).message})`);
     }
-    this.state = new FrameState(frames);
+    this.state = new FrameState(frames, shared);
   }
 
   /** Metadata bytes per frame (the policy adds its own). */

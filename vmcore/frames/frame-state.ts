@@ -38,8 +38,9 @@ import { InvalidArgumentError } from '../errors.js';
  * calls a pager or walks a list; the hit path (`markDirty` on a write) checks nothing. A refusal is a bug in
  * spinvm, not a caller's mistake, so it is a plain Error.
  *
- * What a reader on another thread may rely on (today every transition runs on the instance's thread; the
- * shared-memory work will make the flag stores atomic and keep this order):
+ * What a reader on another thread may rely on (every transition runs on the instance's thread; with
+ * createVm({ shared: true }) the arrays are in SharedArrayBuffers, but a worker never writes them: its pins
+ * and its dirty bits are vmcore/shared's, folded in by the instance's thread, see vmcore/shared/protocol.ts):
  * - owner and page change only in `beginPageIn`, while the frame is Busy or Taken, never while it is Queued.
  *   A frame read as Queued and not Busy holds `page` of `owner`, and its bytes are that page's.
  * - `endPageIn` clears B after the pager filled the bytes; Q is set after B is cleared.
@@ -89,13 +90,15 @@ export class FrameState {
   private transientPins = 0;
   private waiters: Array<() => void> = [];
 
-  constructor(frames: number) {
+  /** With `shared`, the arrays live in SharedArrayBuffers (createVm({ shared: true })); only this thread writes them. */
+  constructor(frames: number, shared = false) {
     this.frames = frames;
-    this.owner = new Int32Array(frames).fill(-1);
-    this.page = new Float64Array(frames);
-    this.flags = new Uint8Array(frames).fill(Bit.Free);
-    this.pins = new Uint32Array(frames);
-    this.freeStack = new Int32Array(frames);
+    const buffer = (bytesPerElement: number) => (shared ? new SharedArrayBuffer(frames * bytesPerElement) : new ArrayBuffer(frames * bytesPerElement));
+    this.owner = new Int32Array(buffer(4)).fill(-1);
+    this.page = new Float64Array(buffer(8));
+    this.flags = new Uint8Array(buffer(1)).fill(Bit.Free);
+    this.pins = new Uint32Array(buffer(4));
+    this.freeStack = new Int32Array(buffer(4));
     for (let i = 0; i < frames; i++) this.freeStack[i] = frames - 1 - i;
     this.freeTop = frames;
   }

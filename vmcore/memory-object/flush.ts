@@ -19,6 +19,7 @@ export const MAX_FLUSH_RUN = 64;
  */
 export async function flush(rep: MemoryObjectRep): Promise<number> {
   const frames = rep.frames;
+  rep.shared?.fold();
   const pages: number[] = [];
   rep.cache.iterate((page, frame) => {
     if (frames.isDirtyOrPagingOut(frame)) pages.push(page);

@@ -19,6 +19,7 @@ const noop = (): void => {};
 export function destroyWith(rep: MemoryObjectRep, cause: Error | undefined): Promise<void> {
   rep.destroyed = true;
   rep.destroyCause = cause;
+  rep.shared?.beforeDestroy(); // workers stop using frames before they go back to the pool
   const frames = rep.frames;
   // Lasting pins die with the object; pins held by reads and writes in flight end with them.
   for (const holder of [rep.userPins, rep.lockPins]) {
@@ -67,6 +68,7 @@ export function grow(rep: MemoryObjectRep, size: number, cache: Cache): void {
   checkIndex('size', size);
   if (size <= rep.size) return;
   if (cache !== rep.cache) {
+    rep.shared?.revoke(); // workers read the old page table: it must not outlive this
     rep.cache.iterate((page, frame) => cache.update(page, frame));
     rep.cache = cache;
   }

@@ -84,6 +84,8 @@ export class MemoryObjectRep implements FrameOwner {
   destroyed = false;
   /** @internal The pager's answer that destroyed the object, if one did. */
   destroyCause: Error | undefined;
+  /** @internal Set once the object is shared with worker threads (vmcore/shared): what the paths ask it. */
+  shared: SharedHooks | undefined = undefined;
   /** @internal The pager's `destroy`, once begun. */
   destroying: Promise<void> | undefined;
   /** @internal */
@@ -183,4 +185,27 @@ export interface Inflight {
   deferred: Deferred<number> | undefined;
   /** Transient pins to hand out when it lands: one per faulter that will copy from the frame. */
   pins: number;
+}
+
+/**
+ * What the paths ask of an object shared with worker threads (vmcore/shared/protocol.ts argues why these
+ * three places suffice): workers pin frames and mark them dirty in shared memory of their own, which only
+ * the instance's thread folds into the frame state.
+ */
+export interface SharedHooks {
+  /**
+   * The page's entry was just invalidated and the frame is about to leave the object: answers false if a
+   * worker pins it (now pinned on its behalf until it lets go) or wrote it (now marked dirty). The caller
+   * then maps the page again and keeps the frame.
+   */
+  mayDrop(frame: number): boolean;
+  /** Before a flush: workers' writes become dirty bits. */
+  fold(): void;
+  /** The object is being destroyed: workers see it before any frame is freed, and blocked ones wake. */
+  beforeDestroy(): void;
+  /**
+   * The object's page table is being replaced (`grow`): workers hold the old one, so their handles end as if
+   * the object were destroyed, while their pins and writes are still honoured.
+   */
+  revoke(): void;
 }

@@ -54,8 +54,7 @@ export function allocateFrameNow(queue: PageQueue<MemoryObjectRep>): number {
   if (frame < 0) return -1;
   const owner = queue.ownerOf(frame);
   if (!owner.refills || queue.frames.isDirty(frame)) return -1;
-  drop(owner, frame, queue.frames.pageOf(frame), false);
-  return frame;
+  return drop(owner, frame, queue.frames.pageOf(frame), false) === EvictOutcome.Freed ? frame : -1;
 }
 
 /** Pages out victims until one is freed. `kept` holds frames kept after a failed page-out: they are not asked again this time. */
@@ -193,6 +192,13 @@ function keep(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean)
 /** The frame leaves its owner; it stays busy until the requester's page-in claims it. */
 function drop(rep: MemoryObjectRep, frame: number, page: number, dirty: boolean): EvictOutcome {
   rep.cache.invalidate(page);
+  // Shared with workers: the entry is invalid before their pins are checked (vmcore/shared/protocol.ts).
+  if (rep.shared !== undefined && !rep.shared.mayDrop(frame)) {
+    rep.cache.update(page, frame);
+    if (rep.frames.isBusy(frame)) rep.frames.endPageOut(frame);
+    keep(rep, frame, page, false);
+    return EvictOutcome.Again;
+  }
   rep.queue.reserve(frame);
   rep.frames.handOff(frame);
   rep.evictions++;

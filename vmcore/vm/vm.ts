@@ -9,6 +9,7 @@ import { EventHub, type EventName, type Listener } from '../events.js';
 import { FramePool, isPageSize } from '../frames/frame-pool.js';
 import { MemoryObject } from '../memory-object/memory-object.js';
 import { PageQueue } from '../page-queue/page-queue.js';
+import { SharedPageTable } from '../shared/shared-page-table.js';
 import { BUILTIN_POLICIES } from '../page-queue/policies.js';
 import type { PolicyFactory, ReplacementPolicy } from '../page-queue/replacement-policy.js';
 import { BogoPager } from '../pager/bogo-pager.js';
@@ -30,6 +31,11 @@ export interface VmOptions {
    * stays by name).
    */
   policy?: string | PolicyFactory;
+  /**
+   * Keep the frames, their state and each object's page table in SharedArrayBuffers, so that
+   * `shareMemoryObject` can hand objects to worker threads (`spinvm/worker`). Default false.
+   */
+  shared?: boolean;
 }
 
 export interface CreateMemoryObjectOptions {
@@ -82,11 +88,13 @@ export class Vm {
   private destroying: Promise<void> | undefined;
 
   constructor(options?: VmOptions) {
-    const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'poolSize', 'policy']);
+    const o = checkOptions<VmOptions>('options', options, ['pageSize', 'frames', 'poolSize', 'policy', 'shared']);
     const policy = resolvePolicy(o.policy);
     const pageSize = o.pageSize === undefined ? 4096 : o.pageSize;
+    if (o.shared !== undefined && typeof o.shared !== 'boolean') throw new InvalidArgumentError('shared', o.shared, 'a boolean');
+    const shared = o.shared === true;
     // FramePool validates page size and frame count before anything is bound.
-    const pool = new FramePool(pageSize, poolFrames(o, pageSize));
+    const pool = new FramePool(pageSize, poolFrames(o, pageSize), shared);
     this.pageSize = pool.pageSize;
     this.frames = pool.frames;
     const c = this.container;
@@ -97,7 +105,7 @@ export class Vm {
     c.bind<PageQueue>(TOKENS.PageQueue)
       .toDynamicValue((ctx) => new PageQueue(ctx.get<FramePool>(TOKENS.FramePool), ctx.get<ReplacementPolicy>(TOKENS.ReplacementPolicy)))
       .inSingletonScope();
-    c.bind<CacheFactory>(TOKENS.CacheFactory).toConstantValue(defaultCache);
+    c.bind<CacheFactory>(TOKENS.CacheFactory).toConstantValue(shared ? sharedCache : defaultCache);
     c.bind<Pager>(TOKENS.DefaultPager).to(BogoPager).inTransientScope();
     c.bind<Vm>(TOKENS.Vm).toConstantValue(this);
     this.pool = pool;
@@ -277,6 +285,11 @@ function gib(bytes: number): string {
 /** A dense page table for objects small enough, SPIN's hash table for the rest. */
 function defaultCache(pageCount: number): Cache {
   return pageCount <= PAGE_TABLE_MAX_PAGES ? new PageTableCache(pageCount) : new HashCache();
+}
+
+/** With `shared`: a page table in a SharedArrayBuffer, which workers read; the hash table (not shareable) past the limit. */
+function sharedCache(pageCount: number): Cache {
+  return pageCount <= PAGE_TABLE_MAX_PAGES ? new SharedPageTable(pageCount) : new HashCache();
 }
 
 function resolvePolicy(policy: unknown): () => ReplacementPolicy {
