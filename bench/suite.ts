@@ -14,9 +14,10 @@ import { objects } from './workloads/objects.js';
 import { random } from './workloads/random.js';
 import { scaling } from './workloads/scaling.js';
 import { scan } from './workloads/scan.js';
+import { sqlite } from './workloads/sqlite.js';
 import { swap } from './workloads/swap.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, sqlite };
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
