@@ -59,6 +59,8 @@ export async function sqlite(ctx: Context): Promise<void> {
         seconds,
         check,
         frames,
+        faults: pageIns,
+        metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
         poolBytes: frames * pageSize,
         rssBytes,
         extra: {
