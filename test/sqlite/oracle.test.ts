@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVm, useDefaultPager, type Vm } from '../../index.js';
 import { loadSqlite, type SpinSqlite } from '../../extensions/sqlite/index.js';
+import { RecordingPager } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
 import { compare, nativeRunner, waRunner, workload } from './workload.js';
 
@@ -19,10 +20,10 @@ afterEach(async () => {
 });
 
 /** Runs workload `seed` on spinvm-backed wa-sqlite (file `name` of `sqlite`) and on native SQLite at `nativePath`. */
-async function runBoth(sqlite: SpinSqlite, name: string, nativePath: string, seed: number, journal?: string) {
+async function runBoth(sqlite: SpinSqlite, name: string, nativePath: string, seed: number, journal?: string, rows = 700) {
   const db = await sqlite.sqlite3.open_v2(name);
   const native = new Database(nativePath);
-  const statements = workload(seed, 700, 160, PAGE);
+  const statements = workload(seed, rows, 160, PAGE);
   if (journal) statements.splice(2, 0, `PRAGMA journal_mode = ${journal}`);
   const result = await compare(statements, waRunner(sqlite.sqlite3, db), nativeRunner(native));
   native.close();
@@ -64,6 +65,24 @@ describe('SQLite over spinvm answers as native SQLite does', () => {
     const { result } = await runBoth(sqlite, 'j.db', files.path('native.db'), 2, mode);
     expect(result.mismatch).toBeUndefined();
     expect(result.last).toEqual([['ok']]);
+    await sqlite.vfs.close();
+  });
+
+  it('in memory objects whose pager answers every page-in and page-out a turn of the event loop later', async () => {
+    vm = createVm({ pageSize: PAGE, frames: POOL_FRAMES });
+    const pagers: RecordingPager[] = [];
+    const sqlite = await loadSqlite(vm, {
+      pager: () => {
+        const pager = new RecordingPager({ async: true });
+        pagers.push(pager);
+        return pager;
+      },
+    });
+    const { result } = await runBoth(sqlite, 'async.db', files.path('native.db'), 4, undefined, 400);
+    expect(result.mismatch).toBeUndefined();
+    expect(result.last).toEqual([['ok']]);
+    expect(pagers.length).toBeGreaterThan(1); // the database and its journals, each with a pager of its own
+    expect(pagers.reduce((n, p) => n + p.pageIns, 0)).toBeGreaterThan(100);
     await sqlite.vfs.close();
   });
 
