@@ -9,8 +9,8 @@ export class SqliteUnavailableError extends SpinVmError {
 }
 
 /**
- * A write would take an in-memory SQLite file past the capacity of its memory object (`capacity`, fixed when
- * the file is made). SQLite sees SQLITE_FULL, as on a full disk; the write changes nothing.
+ * A write would take an in-memory SQLite file past its `capacity` (SpinVfs's option). SQLite sees
+ * SQLITE_FULL, as on a full disk; the write changes nothing.
  */
 export class SqliteFileFullError extends SpinVmError {
   override readonly code = 'SPINVM_SQLITE_FILE_FULL';

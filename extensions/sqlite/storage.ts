@@ -4,6 +4,12 @@ import { mapFile, openFile } from '../../pagers/index.js';
 import { TOKENS, type MaybePromise, type Pager, type Vm } from '../../vmcore/index.js';
 import { MappedStore, ObjectStore, type SqliteFileStore } from './store.js';
 
+/**
+ * The bytes of one memory object of an in-memory file (a chunk): a multiple of every page size up to it,
+ * small enough that making and destroying one (a journal's, every transaction) is cheap.
+ */
+export const CHUNK_BYTES = 4 << 20;
+
 /** Where a VFS finds SQLite's files by name. */
 export interface SqliteStorage {
   /** The file called `name`; made empty when missing and `create`; undefined when missing otherwise. */
@@ -67,8 +73,9 @@ export class MemoryStorage implements SqliteStorage {
 
   private make(name: string): ObjectStore {
     const { vm, capacity, pager } = this;
-    return new ObjectStore(name, capacity, () =>
-      vm.createMemoryObject({ size: capacity, pager: typeof pager === 'function' ? pager(name) : pager, name: `sqlite ${name}` }),
+    const chunkBytes = Math.max(CHUNK_BYTES, vm.pageSize);
+    return new ObjectStore(name, capacity, chunkBytes, (chunk) =>
+      vm.createMemoryObject({ size: chunkBytes, pager: typeof pager === 'function' ? pager(name) : pager, name: `sqlite ${name} [${chunk}]` }),
     );
   }
 }

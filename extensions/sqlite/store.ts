@@ -34,59 +34,84 @@ export interface SqliteFileStore {
 const ZEROS = new Uint8Array(64 * 1024);
 
 /**
- * A file in anonymous memory: one memory object of `capacity` bytes, paged by whatever pager it was made
- * with (the default pager's swap, the bogopager, any other), made at the first write. `size` is SQLite's
- * size; the object past it may still hold bytes of a longer past (`written`), zeroed again before the file
- * grows over them, so the gap of a write past the end reads zeros. Cutting a file to nothing destroys the
- * object, giving its frames and swap back at once (a journal, every transaction).
+ * A file in anonymous memory: a row of memory objects of `chunkBytes` each (chunk k holds the file's bytes
+ * from k * chunkBytes), made as writes reach them and paged by whatever pager they were made with (the
+ * default pager's swap, the bogopager, any other). Chunks, not one object as large as the file may ever be:
+ * an object's page table costs in proportion to its size when it is made and destroyed, and SQLite makes and
+ * deletes a journal every transaction.
+ *
+ * Invariants: `size` is SQLite's size, at most `capacity`. A chunk never made reads zeros. Bytes of a longer
+ * past may remain in made chunks below `written` and past `size`; they are zeroed again before the file
+ * grows over them, so the gap of a write past the end reads zeros. Cutting the file destroys the chunks
+ * wholly past the cut, giving their frames and swap back at once (to nothing: a journal, every transaction).
  */
 export class ObjectStore implements SqliteFileStore {
   size = 0;
-  /** The end of the bytes ever written to the object: past it the object reads zeros. */
+  /** The end of the bytes ever written and not given back: past it every chunk reads zeros. */
   private written = 0;
-  private object: MemoryObject | undefined;
+  private readonly chunks: Array<MemoryObject | undefined> = [];
 
   constructor(
     readonly name: string,
     readonly capacity: number,
-    private readonly make: () => MemoryObject,
+    private readonly chunkBytes: number,
+    private readonly make: (chunk: number) => MemoryObject,
   ) {}
 
   tryRead(offset: number, dest: Uint8Array): boolean {
-    const o = this.object!; // size > 0, so it was made
-    if (!o.isResident(offset, dest.length)) return false;
+    const cb = this.chunkBytes;
+    const k = Math.floor(offset / cb);
+    const within = offset - k * cb;
+    if (within + dest.length > cb) return false; // across two chunks: the general path
+    const o = this.chunks[k];
+    if (o === undefined) {
+      dest.fill(0);
+      return true;
+    }
+    if (!o.isResident(within, dest.length)) return false;
     // readSync allocates its result; a read into the caller's buffer from resident pages would save it.
-    dest.set(o.readSync(offset, dest.length));
+    dest.set(o.readSync(within, dest.length));
     return true;
   }
 
   tryWrite(offset: number, bytes: Uint8Array): boolean {
-    const o = this.object!;
-    if (!o.isResident(offset, bytes.length)) return false;
-    o.writeSync(offset, bytes);
+    const cb = this.chunkBytes;
+    const k = Math.floor(offset / cb);
+    const within = offset - k * cb;
+    const o = this.chunks[k];
+    if (o === undefined || within + bytes.length > cb || !o.isResident(within, bytes.length)) return false;
+    o.writeSync(within, bytes);
     return true;
   }
 
-  read(offset: number, dest: Uint8Array): Promise<void> {
-    return this.object!.readInto(offset, dest);
+  async read(offset: number, dest: Uint8Array): Promise<void> {
+    for (let at = 0; at < dest.length;) {
+      const k = Math.floor((offset + at) / this.chunkBytes);
+      const within = offset + at - k * this.chunkBytes;
+      const n = Math.min(dest.length - at, this.chunkBytes - within);
+      const o = this.chunks[k];
+      if (o === undefined) dest.fill(0, at, at + n);
+      else await o.readInto(within, dest.subarray(at, at + n));
+      at += n;
+    }
   }
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {
     const end = offset + bytes.length;
     if (end > this.capacity) throw new SqliteFileFullError(this.name, end, this.capacity);
-    this.object ??= this.make();
     if (offset > this.size) await this.zero(this.size, Math.min(offset, this.written));
-    await this.object.write(offset, bytes);
+    await this.put(offset, bytes);
     if (end > this.size) this.size = end;
     if (end > this.written) this.written = end;
   }
 
   async truncate(size: number): Promise<void> {
     if (size > this.capacity) throw new SqliteFileFullError(this.name, size, this.capacity);
-    if (size === 0) return this.destroy();
-    if (size > this.size) {
-      this.object ??= this.make();
-      await this.zero(this.size, Math.min(size, this.written));
+    if (size > this.size) await this.zero(this.size, Math.min(size, this.written));
+    else {
+      const keep = Math.ceil(size / this.chunkBytes);
+      await this.destroyFrom(keep);
+      this.written = Math.min(this.written, keep * this.chunkBytes);
     }
     this.size = size;
   }
@@ -99,16 +124,35 @@ export class ObjectStore implements SqliteFileStore {
     // The file lives on, by name, until it is deleted or the VFS is closed.
   }
 
-  /** Deleted, or cut to nothing: frames and swap go back now. */
+  /** Deleted: frames and swap go back now. */
   async destroy(): Promise<void> {
-    const o = this.object;
-    this.object = undefined;
     this.size = this.written = 0;
-    if (o) await o.destroy();
+    await this.destroyFrom(0);
+  }
+
+  private async destroyFrom(chunk: number): Promise<void> {
+    const gone = this.chunks.splice(chunk);
+    for (const o of gone) if (o) await o.destroy();
+  }
+
+  /** Writes `bytes` at `offset`, chunk by chunk, making the chunks it reaches. */
+  private async put(offset: number, bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.length;) {
+      const k = Math.floor((offset + at) / this.chunkBytes);
+      const within = offset + at - k * this.chunkBytes;
+      const n = Math.min(bytes.length - at, this.chunkBytes - within);
+      const o = (this.chunks[k] ??= this.make(k));
+      await o.write(within, n === bytes.length ? bytes : bytes.subarray(at, at + n));
+      at += n;
+    }
   }
 
   private async zero(from: number, to: number): Promise<void> {
-    for (let at = from; at < to; at += ZEROS.length) await this.object!.write(at, ZEROS.subarray(0, Math.min(ZEROS.length, to - at)));
+    for (let at = from; at < to; at += ZEROS.length) {
+      const k = Math.floor(at / this.chunkBytes);
+      if (this.chunks[k] === undefined) continue; // reads zeros already
+      await this.put(at, ZEROS.subarray(0, Math.min(ZEROS.length, to - at, (k + 1) * this.chunkBytes - at)));
+    }
   }
 }
 

@@ -11,16 +11,17 @@ export interface SqliteVfsOptions {
    * database is an ordinary SQLite file. Default: every file in an anonymous memory object.
    */
   directory?: string;
-  /** In-memory files: the most bytes one may hold (its memory object's size). Default 1 GiB. */
+  /** In-memory files: the most bytes one may hold; a write past it is SQLITE_FULL. Default: no limit but the pager's. */
   capacity?: number;
   /**
-   * In-memory files: the pager of each one's memory object, as a factory `(file) => Pager` (a pager serves
-   * one object) or the name of a pager bound in the container. Default: the instance's default pager.
+   * In-memory files: the pager of their memory objects (one per 4 MiB of a file), as a factory
+   * `(file) => Pager` called for each (a pager serves one object) or the name of a pager bound in the
+   * container. Default: the instance's default pager.
    */
   pager?: SqlitePagerChoice;
 }
 
-const DEFAULT_CAPACITY = 1 << 30;
+const DEFAULT_CAPACITY = Number.MAX_SAFE_INTEGER;
 /** Answered by handleAsync when SQLite calls back in to finish a suspended call (see `answer`). */
 const REWOUND = (): Promise<number> => Promise.resolve(C.SQLITE_OK);
 
