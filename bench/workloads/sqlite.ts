@@ -8,6 +8,7 @@ import { guarded, type Context } from '../context.js';
 import { mib, now } from '../measure.js';
 import { XorShift128 } from '../rng.js';
 
+const BETTER_SQLITE3: string = 'better-sqlite3';
 const ROW = "(:id, :id % 97, 'name-' || :id, :id * 7 % 1000, printf('%.*c', 180 + :id % 40, 'n'))";
 const SCHEMA = 'CREATE TABLE items (id INTEGER PRIMARY KEY, cat INTEGER, name TEXT, qty INTEGER, note TEXT); CREATE INDEX items_cat ON items (cat)';
 /** A point query by key, and a short indexed range: what a program's reads look like, not a scan. */
@@ -90,7 +91,8 @@ export async function sqlite(ctx: Context): Promise<void> {
   });
 
   await guarded(ctx, W, C, 'better-sqlite3 (native, file)', 'peer', async () => {
-    const Database = (await import('better-sqlite3')).default;
+    // A dev dependency, not the package's: loaded by a computed specifier, only where it is installed.
+    const Database = ((await import(BETTER_SQLITE3)) as { default: typeof import('better-sqlite3') }).default;
     const db = new Database(join(ctx.tmp, 'native.db'));
     try {
       db.exec(`PRAGMA page_size = ${pageSize}; PRAGMA cache_size = -256; ${SCHEMA}`);
