@@ -41,7 +41,8 @@ const REWOUND = (): Promise<number> => Promise.resolve(C.SQLITE_OK);
  */
 export class SpinVfs {
   readonly name: string;
-  readonly mxPathName = 512;
+  /** What SQLite would be told of path lengths; wa-sqlite 1.0's build keeps 64 bytes whatever a VFS says. */
+  readonly mxPathName = 64;
   /** The file and lock logic, shared with any other VFS front over the same files. */
   readonly files: SqliteFiles;
   private readonly storage: MemoryStorage | DirectoryStorage;
