@@ -2,7 +2,7 @@ import { OutOfMemoryError, PagerFailedError, ResultCode, type MaybePromise } fro
 import * as C from './constants.js';
 import { SqliteFileFullError } from './errors.js';
 import { FileLocks, type LockHolder } from './locks.js';
-import type { MemoryStorage, SqliteStorage } from './storage.js';
+import type { SqliteStorage, TemporaryStorage } from './storage.js';
 import type { SqliteFileStore } from './store.js';
 
 /** What SQLite hands a VFS to answer through: a little-endian view of 4 or 8 bytes of its memory. */
@@ -47,7 +47,7 @@ export class SqliteFiles {
 
   constructor(
     private readonly storage: SqliteStorage,
-    private readonly temporary: MemoryStorage,
+    private readonly temporary: TemporaryStorage,
   ) {}
 
   /** How many files connections have open (by handle). */
@@ -59,29 +59,19 @@ export class SqliteFiles {
     if (this.handles.has(fileId)) return C.SQLITE_CANTOPEN;
     outFlags.setInt32(0, flags, true);
     const writable = (flags & C.SQLITE_OPEN_READWRITE) !== 0;
-    if (!name) {
-      // A nameless file of SQLite's (a temporary table, a statement journal): in memory, gone when closed.
-      const temp = this.temporary.temporaryName();
-      const entry: OpenEntry = {
-        name: temp,
-        storage: this.temporary,
-        store: this.temporary.open(temp, true)!,
-        locks: new FileLocks(),
-        refs: 0,
-        deleteOnClose: true,
-      };
-      return this.attach(entry, fileId, flags, writable);
-    }
-    const open = this.entries.get(name);
+    const open = name ? this.entries.get(name) : undefined;
     if (open) return this.attach(open, fileId, flags, writable);
-    const storage = this.storage;
+    // A nameless file of SQLite's (a temporary table, a statement journal) is made in the temporary storage,
+    // under a name no real file has, and deleted when closed.
+    const storage = name ? this.storage : this.temporary;
+    const key = name || this.temporary.temporaryName();
     return this.settle(
       C.SQLITE_CANTOPEN,
-      () => storage.open(name, (flags & C.SQLITE_OPEN_CREATE) !== 0, writable),
+      () => storage.open(key, !name || (flags & C.SQLITE_OPEN_CREATE) !== 0, writable),
       (store) => {
         if (!store) return C.SQLITE_CANTOPEN;
-        const entry: OpenEntry = { name, storage, store, locks: new FileLocks(), refs: 0, deleteOnClose: false };
-        this.entries.set(name, entry);
+        const entry: OpenEntry = { name: key, storage, store, locks: new FileLocks(), refs: 0, deleteOnClose: !name };
+        if (name) this.entries.set(name, entry);
         return this.attach(entry, fileId, flags, writable);
       },
     );

@@ -11,5 +11,5 @@ export { loadSqlite, type LoadSqliteOptions, type SpinSqlite, type SqliteApi } f
 export { SpinVfs, type SqliteVfsOptions } from './vfs.js';
 export { SqliteFiles, type OutValue } from './files.js';
 export { MappedStore, ObjectStore, type SqliteFileStore } from './store.js';
-export { DirectoryStorage, MemoryStorage, type SqlitePagerChoice, type SqliteStorage } from './storage.js';
+export { DirectoryStorage, MemoryStorage, type SqlitePagerChoice, type SqliteStorage, type TemporaryStorage } from './storage.js';
 export { SqliteFileFullError, SqliteUnavailableError } from './errors.js';

@@ -21,6 +21,12 @@ export interface SqliteStorage {
   close(): MaybePromise<void>;
 }
 
+/** A storage that also holds SQLite's nameless files, under names it makes up. */
+export interface TemporaryStorage extends SqliteStorage {
+  /** A name for a nameless file of SQLite's, unlike any real one. */
+  temporaryName(): string;
+}
+
 /** The pager of each in-memory file: a factory (a pager serves one object), or a pager's name in the container. */
 export type SqlitePagerChoice = string | ((file: string) => Pager);
 
@@ -29,7 +35,7 @@ export type SqlitePagerChoice = string | ((file: string) => Pager);
  * ArrayBuffers), each paged by `pager` (default: the instance's default pager, so swap once
  * `useDefaultPager` ran). SQLite's temporary files (no name) live here too, whatever the storage.
  */
-export class MemoryStorage implements SqliteStorage {
+export class MemoryStorage implements TemporaryStorage {
   private readonly files = new Map<string, ObjectStore>();
   private temps = 0;
 
