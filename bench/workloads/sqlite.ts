@@ -74,7 +74,6 @@ export async function sqlite(ctx: Context): Promise<void> {
         faults: pageIns,
         metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
         poolBytes: frames * pageSize,
-        rssBytes,
         extra: {
           rssGrowthAfterLoad: rssBytes - (loaded - base),
           databaseBytes: dbBytes,

@@ -1,5 +1,5 @@
 import type { MappedFile } from '../../pagers/index.js';
-import type { MaybePromise, MemoryObject } from '../../vmcore/index.js';
+import type { Access, MaybePromise, MemoryObject } from '../../vmcore/index.js';
 import { SqliteFileFullError } from './errors.js';
 
 /**
@@ -32,6 +32,25 @@ export interface SqliteFileStore {
 }
 
 const ZEROS = new Uint8Array(64 * 1024);
+
+/**
+ * Whether `offset .. offset + length` of `o` is resident, after faulting in what is not where the pager
+ * answers at once (the default pager's swap and the file pager read synchronously): then SQLite needs no
+ * suspension at all. A page-in that would wait is left running (the caller's `read` or `write` joins it:
+ * one page-in per page, however many wait for it) and the answer is false.
+ */
+function residentNow(o: MemoryObject, offset: number, length: number, access: Access): boolean {
+  if (o.isResident(offset, length)) return true;
+  const ps = o.pageSize;
+  for (let page = Math.floor(offset / ps), last = Math.floor((offset + length - 1) / ps); page <= last; page++) {
+    const pending = o.request(page, access);
+    if (pending !== undefined) {
+      pending.catch(() => undefined); // its failure reaches the caller's read or write
+      return false;
+    }
+  }
+  return o.isResident(offset, length); // a small pool may have taken the first page back for the last
+}
 
 /**
  * A file in anonymous memory: a row of memory objects of `chunkBytes` each (chunk k holds the file's bytes
@@ -68,7 +87,7 @@ export class ObjectStore implements SqliteFileStore {
       dest.fill(0);
       return true;
     }
-    if (!o.isResident(within, dest.length)) return false;
+    if (!residentNow(o, within, dest.length, 'read')) return false;
     // readSync allocates its result; a read into the caller's buffer from resident pages would save it.
     dest.set(o.readSync(within, dest.length));
     return true;
@@ -79,7 +98,7 @@ export class ObjectStore implements SqliteFileStore {
     const k = Math.floor(offset / cb);
     const within = offset - k * cb;
     const o = this.chunks[k];
-    if (o === undefined || within + bytes.length > cb || !o.isResident(within, bytes.length)) return false;
+    if (o === undefined || within + bytes.length > cb || !residentNow(o, within, bytes.length, 'write')) return false;
     o.writeSync(within, bytes);
     return true;
   }
@@ -169,14 +188,14 @@ export class MappedStore implements SqliteFileStore {
 
   tryRead(offset: number, dest: Uint8Array): boolean {
     const o = this.file.object;
-    if (!o.isResident(offset, dest.length)) return false;
+    if (!residentNow(o, offset, dest.length, 'read')) return false;
     dest.set(o.readSync(offset, dest.length));
     return true;
   }
 
   tryWrite(offset: number, bytes: Uint8Array): boolean {
     const o = this.file.object;
-    if (!this.file.writable || !o.isResident(offset, bytes.length)) return false;
+    if (!this.file.writable || !residentNow(o, offset, bytes.length, 'write')) return false;
     o.writeSync(offset, bytes);
     return true;
   }
