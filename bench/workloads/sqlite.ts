@@ -45,51 +45,63 @@ export async function sqlite(ctx: Context): Promise<void> {
     await sqlite3.close(db);
   });
 
-  await guarded(ctx, W, C, 'spinvm VFS (swap, pool = database / 8)', 'spinvm', async () => {
-    const base = await ctx.settledRss();
-    if (dbBytes === 0) dbBytes = rows * 260; // MemoryVFS could not run: about what the rows take
-    const frames = Math.max(8, Math.floor(dbBytes / 8 / pageSize));
-    const vm = createVm({ pageSize, frames });
-    try {
-      await useDefaultPager(vm, { directory: ctx.tmp });
-      const { sqlite3, vfs } = await loadSqlite(vm);
-      const loaded = await ctx.settledRss(); // SQLite's own memory (its WebAssembly heap) counted apart
-      const db = await sqlite3.open_v2('bench.db');
-      await build(sqlite3, db, rows);
-      let pageIns = 0;
-      const off = vm.on('pageIn', () => void pageIns++);
-      const { seconds, check } = await run(sqlite3, db, ids);
-      off();
-      const rssBytes = (await ctx.settledRss()) - base;
-      ctx.add({
-        workload: W,
-        case: C,
-        impl: 'spinvm VFS (swap, pool = database / 8)',
-        role: 'spinvm',
-        available: true,
-        ops: queries,
-        seconds,
-        check,
-        frames,
-        faults: pageIns,
-        metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
-        poolBytes: frames * pageSize,
-        extra: {
-          rssGrowthAfterLoad: rssBytes - (loaded - base),
-          databaseBytes: dbBytes,
-          databaseOverPool: +(dbBytes / (frames * pageSize)).toFixed(1),
-          pageInsWhileQuerying: pageIns,
-        },
-      });
-      ctx.progress(
-        `  database ${mib(dbBytes)}, pool ${mib(frames * pageSize)}, RSS growth ${mib(rssBytes)} (${mib(rssBytes - (loaded - base))} once SQLite was loaded)`,
-      );
-      await sqlite3.close(db);
-      await vfs.close();
-    } finally {
-      await vm.destroy();
-    }
-  });
+  if (dbBytes === 0) dbBytes = rows * 260; // MemoryVFS could not run: about what the rows take
+  // The case of the issue: a pool an eighth of the database, the rest in swap. Then a pool that holds it all,
+  // for what the VFS costs when no page is ever faulted in from swap.
+  const eighth = Math.max(8, Math.floor(dbBytes / 8 / pageSize));
+  const whole = Math.ceil((dbBytes * 1.25) / pageSize);
+  for (const [impl, frames] of [
+    ['spinvm VFS (swap, pool = database / 8)', eighth],
+    ['spinvm VFS (pool holds the database)', whole],
+  ] as const) {
+    await guarded(ctx, W, C, impl, 'spinvm', async () => {
+      const base = await ctx.settledRss();
+      const vm = createVm({ pageSize, frames });
+      try {
+        await useDefaultPager(vm, { directory: ctx.tmp });
+        const { sqlite3, vfs } = await loadSqlite(vm);
+        const loaded = await ctx.settledRss(); // SQLite's own memory (its WebAssembly heap) counted apart
+        const db = await sqlite3.open_v2('bench.db');
+        await build(sqlite3, db, rows);
+        let pageIns = 0;
+        const off = vm.on('pageIn', () => void pageIns++);
+        const { seconds, check } = await run(sqlite3, db, ids);
+        off();
+        const rssBytes = (await ctx.settledRss()) - base;
+        ctx.add({
+          workload: W,
+          case: C,
+          impl,
+          role: 'spinvm',
+          available: true,
+          ops: queries,
+          seconds,
+          check,
+          frames,
+          faults: pageIns,
+          metadataBytesPerFrame: vm.stat().metadataBytesPerFrame,
+          poolBytes: frames * pageSize,
+          // Not rssBytes: issue 6's target (RSS within the pool + 32 MiB) is about spinvm's own memory, and
+          // this growth is mostly SQLite's: its WebAssembly heap (16 MiB) and compiled code, about the same
+          // whatever the database's size. The growth after SQLite was loaded is the figure to hold against the pool.
+          extra: {
+            rssGrowth: rssBytes,
+            rssGrowthAfterLoad: rssBytes - (loaded - base),
+            databaseBytes: dbBytes,
+            databaseOverPool: +(dbBytes / (frames * pageSize)).toFixed(2),
+            pageInsWhileQuerying: pageIns,
+          },
+        });
+        ctx.progress(
+          `  database ${mib(dbBytes)}, pool ${mib(frames * pageSize)}, RSS growth ${mib(rssBytes)} (${mib(rssBytes - (loaded - base))} once SQLite was loaded)`,
+        );
+        await sqlite3.close(db);
+        await vfs.close();
+      } finally {
+        await vm.destroy();
+      }
+    });
+  }
 
   await guarded(ctx, W, C, 'better-sqlite3 (native, file)', 'peer', async () => {
     // A dev dependency, not the package's: loaded by a computed specifier, only where it is installed.
