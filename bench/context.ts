@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { best, gc, mib, now, rss, timeAsync, timeSync } from './measure.js';
 import type { BenchOptions, Sizes } from './options.js';
 import type { Peers } from './peers.js';
-import type { Row, ScalingRow } from './results.js';
+import type { PolicyResults, Row, ScalingRow } from './results.js';
 import { XorShift128 } from './rng.js';
 
 export interface TestFile {
@@ -16,8 +16,7 @@ export interface TestFile {
 export class Context {
   readonly rows: Row[] = [];
   readonly scaling: ScalingRow[] = [];
-  private file: TestFile | undefined;
-  private readonly started = now();
+  policies: PolicyResults | undefined;
 
   constructor(
     readonly options: BenchOptions,
@@ -26,11 +25,15 @@ export class Context {
     /** A fresh folder of this run, removed at the end. */
     readonly tmp: string,
     private readonly log: (line: string) => void,
-  ) {}
+    /** What the runs of one suite share: the test file, made once. */
+    private readonly shared: { file?: TestFile; started?: number } = {},
+  ) {
+    shared.started ??= now();
+  }
 
   /** A line of progress on stderr, stamped with the time since the start. */
   progress(message: string): void {
-    this.log(`[bench ${((now() - this.started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+    this.log(`[bench ${((now() - this.shared.started!) / 1000).toFixed(1).padStart(6)}s] ${message}`);
   }
 
   /** Records a row, filling in the derived rates. */
@@ -105,7 +108,7 @@ export class Context {
    * per run (so it sits in the kernel's page cache for every reader alike).
    */
   testFile(): TestFile {
-    if (this.file && existsSync(this.file.path)) return this.file;
+    if (this.shared.file && existsSync(this.shared.file.path)) return this.shared.file;
     const { fileBytes, pageSize } = this.sizes;
     const path = join(this.tmp, 'data.bin');
     this.progress(`making the test file: ${mib(fileBytes)} (${fileBytes / pageSize} pages of ${pageSize})`);
@@ -123,8 +126,8 @@ export class Context {
       closeSync(fd);
     }
     if (statSync(path).size !== fileBytes) throw new Error(`test file ${path} has the wrong size`);
-    this.file = { path, bytes: fileBytes, pages: Math.ceil(fileBytes / pageSize) };
-    return this.file;
+    this.shared.file = { path, bytes: fileBytes, pages: Math.ceil(fileBytes / pageSize) };
+    return this.shared.file;
   }
 }
 

@@ -1,7 +1,7 @@
 /** Command-line options of `spinvm bench` and the sizes every workload derives from them. */
 import { parseStrict, UsageError } from '../cli/index.js';
 
-export const WORKLOADS = ['hits', 'faults', 'scan', 'random', 'swap', 'objects', 'memory', 'scaling', 'sqlite'] as const;
+export const WORKLOADS = ['hits', 'faults', 'scan', 'random', 'swap', 'objects', 'memory', 'scaling', 'policies', 'sqlite'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -14,6 +14,8 @@ export interface BenchOptions {
   seed: number;
   /** Runs (rounds, where loops are interleaved) of each timed loop; the fastest is kept. */
   repeats: number;
+  /** Times the selected workloads run, one after the other in this process; each target is reported as the median of the runs, with their least and greatest. */
+  runs: number;
   /**
    * The file the JSON results are written to (a folder, one that exists or a path ending in '/', gets a file
    * named by the start time); undefined writes none: the bench writes nothing into the project unasked.
@@ -31,6 +33,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   only: undefined,
   seed: 0x5eed,
   repeats: 5,
+  runs: 1,
   out: undefined,
   tmpDir: undefined,
   zipf: [0.9, 1.2],
@@ -39,7 +42,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 export const USAGE = `usage: spinvm bench [options]
 
 Measures spinvm against its peers (plain Uint8Array, memory-pager, an lru-cache buffer cache, raw fs reads,
-kernel mmap) on the workloads of issue 6 and prints a table (progress goes to stderr). Peers that are not
+kernel mmap) on the workloads of issue 6, runs the policies over the trace classes of spinvm simulate, and
+prints a table and the targets of issue 13, each met or not (progress goes to stderr). Peers that are not
 installed are named, with the npm command that adds them; their rows say so and the rest runs. Nothing is
 written outside the system's temporary folder unless --out says where.
 
@@ -49,6 +53,8 @@ options:
   --size F             multiply every size by F (default 1; 0.1 for a quick look)
   --seed N             seed of the generators (default ${DEFAULT_OPTIONS.seed})
   --repeats N          runs of each tight loop, the fastest kept (default ${DEFAULT_OPTIONS.repeats})
+  --runs N             run the workloads N times in this process and report each target as the median
+                       of the runs with their range, min–max (default ${DEFAULT_OPTIONS.runs})
   --zipf S,S           zipf exponents for random reads (default ${DEFAULT_OPTIONS.zipf.join(',')}; 0.9 to 1.2)
   --out FILE           also write the JSON results to FILE (to DIR/<time>.json when given a folder: an
                        existing one, or a path ending in /)
@@ -71,6 +77,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     size?: string;
     seed?: string;
     repeats?: string;
+    runs?: string;
     zipf?: string;
     out?: string;
     'no-json'?: boolean;
@@ -85,6 +92,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       size: { type: 'string' },
       seed: { type: 'string' },
       repeats: { type: 'string' },
+      runs: { type: 'string' },
       zipf: { type: 'string' },
       out: { type: 'string' },
       'no-json': { type: 'boolean' },
@@ -110,6 +118,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (values.seed !== undefined) options.seed = Math.floor(positive('--seed', values.seed));
   if (values.repeats !== undefined) options.repeats = Math.max(1, Math.floor(positive('--repeats', values.repeats)));
   else if (options.smoke) options.repeats = 1;
+  if (values.runs !== undefined) options.runs = wholeNumber('--runs', values.runs);
   if (values.zipf !== undefined) options.zipf = values.zipf.split(',').map((s) => positive('--zipf', s));
   if (values.out !== undefined) {
     if (values.out === '') throw new UsageError('--out needs a file name');
@@ -118,6 +127,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (values['no-json']) options.out = undefined;
   if (values.tmp !== undefined) options.tmpDir = values.tmp;
   return { options, json: values.json === true, help: values.help === true };
+}
+
+function wholeNumber(name: string, text: string): number {
+  const v = Number(text);
+  if (!/^[0-9]+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < 1 || v > 1000)
+    throw new UsageError(`${name} must be a whole number from 1 to 1000; got '${text}'`);
+  return v;
 }
 
 function positive(name: string, text: string): number {

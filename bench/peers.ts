@@ -127,13 +127,19 @@ export async function loadPeers(packages: Record<PeerName, PeerPackage> = PEER_P
 /**
  * What a user would write instead of spinvm for a file: an lru-cache of page-sized Buffers filled with
  * fs.readSync, with the same capacity as spinvm's pool. With `writeBack`, dirty pages are written with
- * fs.writeSync when the cache evicts them.
+ * fs.writeSync when the cache evicts them. Written as a careful user would: the entry the cache evicts
+ * (handed back by `dispose`) is kept and refilled by the next miss, so once the cache is full a miss
+ * allocates nothing, as spinvm's reclaimed frames do not.
  */
 export class LruBufferCache {
   readonly cache: LruCacheInstance<Entry>;
   hits = 0;
   misses = 0;
   writes = 0;
+  /** Buffers allocated: the capacity, plus one, however many misses there are. */
+  allocations = 0;
+  /** The entry last evicted, to be refilled by the next miss. */
+  private spare: Entry | undefined;
 
   constructor(
     LRUCache: LruCacheClass,
@@ -144,26 +150,31 @@ export class LruBufferCache {
   ) {
     this.cache = new LRUCache<Entry>({
       max: capacity,
-      dispose: writeBack
-        ? (entry, page) => {
-            if (entry.dirty) {
-              writeSync(this.fd, entry.buffer, 0, this.pageSize, page * this.pageSize);
-              this.writes++;
-            }
-          }
-        : undefined,
+      dispose: (entry, page, reason) => {
+        if (writeBack && entry.dirty) {
+          writeSync(this.fd, entry.buffer, 0, this.pageSize, page * this.pageSize);
+          this.writes++;
+        }
+        // Only an eviction hands the entry back for reuse: on clear() or delete() it is dropped.
+        if (reason === 'evict') this.spare = entry;
+      },
     });
   }
 
-  /** The cached page, read on a miss. */
+  /** The cached page, read on a miss into the entry last evicted (a new one only while the cache fills). */
   page(page: number): Entry {
     let entry = this.cache.get(page);
     if (entry === undefined) {
       this.misses++;
-      const buffer = Buffer.allocUnsafe(this.pageSize);
-      const n = readSync(this.fd, buffer, 0, this.pageSize, page * this.pageSize);
-      if (n < this.pageSize) buffer.fill(0, n);
-      entry = { buffer, dirty: false };
+      entry = this.spare;
+      this.spare = undefined;
+      if (entry === undefined) {
+        entry = { buffer: Buffer.allocUnsafe(this.pageSize), dirty: false };
+        this.allocations++;
+      } else entry.dirty = false;
+      const n = readSync(this.fd, entry.buffer, 0, this.pageSize, page * this.pageSize);
+      if (n < this.pageSize) entry.buffer.fill(0, n);
+      // set() evicts the least recently used entry (dispose keeps it as the next spare) before it stores this one.
       this.cache.set(page, entry);
     } else this.hits++;
     return entry;

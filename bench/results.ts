@@ -58,13 +58,51 @@ export interface ScalingRow {
   peerGrowth: number | null;
 }
 
+/** What a target's figure must be: `value cmp limit`. */
+export interface Goal {
+  cmp: '>=' | '>' | '<=' | '<';
+  limit: number;
+}
+
 export interface TargetResult {
   id: string;
+  /** The issue that set the target (13: the performance issue; 6: the bench's first targets). */
+  issue: number;
   description: string;
+  /** Details of the figure: what it was computed from. */
   measured: string;
-  /** The ratio or figure the target is judged on. */
+  /** The ratio or figure the target is judged on (the median over the runs, with --runs). */
   value: number | null;
+  /** How `value` is shown: a ratio (spinvm throughput / peer's, higher is better, or as `goalText` says), µs, bytes, MiB. */
+  unit: 'ratio' | 'µs' | 'B' | 'MiB' | 'points';
+  goal: Goal;
+  /** The goal as the README writes it ('≥ 0.5'). */
+  goalText: string;
   met: boolean | null;
+  /** With --runs N (N > 1): the figure of every run, its least and its greatest; `value` is their median. */
+  spread?: { min: number; max: number; values: number[] };
+}
+
+/** The simulated misses of every built-in policy on one seeded trace class (the one `spinvm simulate --class` makes). */
+export interface PolicyClassRow {
+  class: string;
+  frames: number;
+  references: number;
+  /** Misses by policy name. */
+  faults: Record<string, number>;
+  /** The best policy other than the default, and the default's misses over its and over LRU's. */
+  bestOther: string;
+  overBest: number;
+  overLru: number;
+}
+
+export interface PolicyResults {
+  /** The policy createVm picks when none is named. */
+  default: string;
+  seed: number;
+  /** Bytes of metadata per frame (the pool's and the policy's) by policy. */
+  metadataBytesPerFrame: Record<string, number>;
+  classes: PolicyClassRow[];
 }
 
 export interface BenchResults {
@@ -84,7 +122,12 @@ export interface BenchResults {
   options: Record<string, unknown>;
   rows: Row[];
   scaling: ScalingRow[];
+  /** The targets of issue 13 and then those of issue 6; with --runs, each the median over the runs. */
   targets: TargetResult[];
+  /** How many times the selected workloads ran (--runs); the rows and scaling table are the last run's. */
+  runs: number;
+  /** The policy workload's simulated misses, when it ran. */
+  policies?: PolicyResults;
   /** The primary spinvm row of each case, by "workload/case", that peer ratios are taken against. */
   primary: Record<string, string>;
   /** Peer packages that were not installed (`name@range`), and what the bench printed about them. */

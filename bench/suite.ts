@@ -5,19 +5,20 @@ import { Context } from './context.js';
 import { calibrateTimer, now } from './measure.js';
 import { DEFAULT_OPTIONS, sizesFor, WORKLOADS, type BenchOptions, type WorkloadName } from './options.js';
 import { loadPeers, missingPeersMessage, type Peers } from './peers.js';
-import { computeRatios, evaluateTargets } from './report.js';
-import type { BenchResults } from './results.js';
+import { combineRuns, computeRatios, evaluateIssue13, evaluateTargets } from './report.js';
+import type { BenchResults, TargetResult } from './results.js';
 import { faults } from './workloads/faults.js';
 import { hits, hitsDenseCacheExperiment } from './workloads/hits.js';
 import { memory } from './workloads/memory.js';
 import { objects } from './workloads/objects.js';
+import { policies } from './workloads/policies.js';
 import { random } from './workloads/random.js';
 import { scaling } from './workloads/scaling.js';
 import { scan } from './workloads/scan.js';
 import { sqlite } from './workloads/sqlite.js';
 import { swap } from './workloads/swap.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, sqlite };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, sqlite };
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
@@ -50,7 +51,9 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
   const loadBefore = loadavg()[0]!;
   const peers = run.peers ?? (await loadPeers());
   const tmp = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'spinvm-bench-'));
-  const ctx = new Context(options, sizes, peers, tmp, log);
+  const shared = {};
+  const runs = Math.max(1, options.runs);
+  let ctx = new Context(options, sizes, peers, tmp, log, shared);
   const overhead = calibrateTimer();
   ctx.progress(`timer overhead ${overhead.toFixed(0)} ns (subtracted from sampled latencies); temporary files in ${tmp}`);
   const missing = missingPeersMessage(peers.missing);
@@ -68,21 +71,29 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
   const onSigterm = interrupted(143);
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
+  // Each run is every selected workload once, in a fresh context (the test file is made once); the targets
+  // are judged in every run and then combined, so a target's spread is that of whole runs.
+  const perRun: TargetResult[][] = [];
+  let primary: Record<string, string> = {};
   try {
-    for (const [i, name] of selected.entries()) {
-      ctx.progress(`[${i + 1}/${selected.length}] ${name}`);
-      await RUNNERS[name](ctx);
-    }
-    if (selected.includes('hits')) {
-      ctx.progress('hits: the page table against the hash cache');
-      await hitsDenseCacheExperiment(ctx);
+    for (let run = 0; run < runs; run++) {
+      if (run > 0) ctx = new Context(options, sizes, peers, tmp, log, shared);
+      for (const [i, name] of selected.entries()) {
+        ctx.progress(`${runs > 1 ? `run ${run + 1}/${runs} ` : ''}[${i + 1}/${selected.length}] ${name}`);
+        await RUNNERS[name](ctx);
+      }
+      if (selected.includes('hits')) {
+        ctx.progress('hits: the page table against the hash cache');
+        await hitsDenseCacheExperiment(ctx);
+      }
+      primary = computeRatios(ctx.rows);
+      perRun.push([...evaluateIssue13(ctx.rows, ctx.scaling, ctx.policies), ...evaluateTargets(ctx.rows, ctx.scaling)]);
     }
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     rmSync(tmp, { recursive: true, force: true });
   }
-  const primary = computeRatios(ctx.rows);
   const cpu = cpus();
   const results: BenchResults = {
     version: 1,
@@ -100,7 +111,9 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
     options: { ...options, sizes },
     rows: ctx.rows,
     scaling: ctx.scaling,
-    targets: evaluateTargets(ctx.rows, ctx.scaling),
+    targets: combineRuns(perRun),
+    runs,
+    ...(ctx.policies ? { policies: ctx.policies } : {}),
     primary,
     ...(peers.missing.length > 0 ? { missingPeers: { packages: peers.missing.map((p) => `${p.name}@${p.range}`), message: missing } } : {}),
   };

@@ -140,6 +140,54 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
     ),
 
     check(
+      'page-in-run',
+      'pageInRun fills each frame of a run with its own page, as pageIn does, whether the frames lie next to each other or apart; pageInRunLength answers a whole number of pages, at least 1',
+      undefined,
+      async () => {
+        await withSubject(t, 'page-in-run', async (s) => {
+          // A pager made against a spinvm from before run page-in has neither method: vmcore pages it page by page.
+          if (typeof s.pager.pageInRun !== 'function') return;
+          for (const first of pagesWithin([0, 30, 2 ** 20 - 3, 2 ** 32 - 2], pageCount - 8)) {
+            const pages = Array.from({ length: 8 }, (_, i) => first + i);
+            if (c.pageOut) for (const page of pages.filter((p) => p % 3 !== 1)) await s.write(page, patternPage(ps, page * 7 + 1));
+            const expected: Uint8Array[] = [];
+            // Each page read is given back clean (when the pager pages out), as spinvm evicts it, so pagers that track state see the run's page-ins in turn.
+            const giveBack = async (page: number, bytes: Uint8Array): Promise<void> => {
+              if (!c.pageOut) return;
+              const g = new GuardedFrame(ps, 0);
+              g.frame.set(bytes);
+              expectCode(`pageOut(${page}, dirty=false)`, await s.pageOut(page, g.frame, false), ResultCode.Success, ResultCode.AlreadyPagedOut);
+            };
+            for (const page of pages) {
+              expected.push(await s.read(page));
+              await giveBack(page, expected.at(-1)!);
+            }
+            const length = s.pager.pageInRunLength(first, 'read');
+            if (!Number.isInteger(length) || length < 1)
+              throw new ConformanceFailure(`pageInRunLength(${first}) answered ${String(length)}, not a whole number of pages ≥ 1`);
+            // Next to each other in one buffer, as frames adjacent in the pool are; then apart, each guarded.
+            const together = new Uint8Array(8 * ps).fill(0xa7);
+            const apart = pages.map(() => new GuardedFrame(ps, 0xa7));
+            for (const [how, frames] of [
+              ['adjacent', pages.map((_, i) => together.subarray(i * ps, (i + 1) * ps))],
+              ['scattered', apart.map((g) => g.frame)],
+            ] as const) {
+              const what = `pageInRun(${first}, 8 ${how} frames)`;
+              const codes = await s.pageInRun(first, [...frames]);
+              expectCode(`${what}, page ${first}`, codes[0]!, ResultCode.Success);
+              for (const [i, code] of codes.entries()) {
+                if (code !== ResultCode.Success) continue;
+                sameBytes(frames[i]!, expected[i]!, `page ${first + i} (frame ${i + 1} of 8) from ${what}`);
+                await giveBack(first + i, frames[i]!);
+              }
+            }
+            apart.forEach((g, i) => g.checkGuards(`pageInRun(${first}, 8 scattered frames), frame ${i + 1}`));
+          }
+        });
+      },
+    ),
+
+    check(
       'long-runs',
       `full-length runs: pageOutRun of ${MAX_FLUSH_RUN} pages (the most a flush hands over at once) and longer writes every page where it belongs`,
       c.pageOut ? undefined : 'page-out is declared absent',

@@ -4,8 +4,10 @@ import { mapFile } from '../../pagers/index.js';
 import { createVm, type MemoryObject } from '../../vmcore/index.js';
 import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
-import { LruBufferCache } from '../peers.js';
+import { LruBufferCache, type LruCacheClass } from '../peers.js';
+import type { Row } from '../results.js';
 import { pageSequence, XorShift128 } from '../rng.js';
+import { faultIn } from './access.js';
 import { u32 } from './scan.js';
 
 /** The policies compared on the skewed cases; the first is spinvm's default and the case's primary row. */
@@ -35,45 +37,43 @@ export async function random(ctx: Context): Promise<void> {
     for (let i = 0; i < ops; i++) within[i] = rng.below(ps / 4) * 4;
 
     const policies = dist === 'uniform' ? POLICIES.slice(0, 1) : POLICIES;
-    for (const policy of policies) {
-      const impl = policy === POLICIES[0] ? 'spinvm' : `spinvm (${policy})`;
-      await guarded(ctx, W, C, impl, 'spinvm', () => runSpinvm(ctx, W, C, impl, policy, file.path, file.pages, pages, within));
-    }
-
-    // The lru-cache buffer cache: what a user writes instead, at the same capacity as the pool.
     const LRU = ctx.peers.lruCache;
+    const LRUNAME = 'lru-cache + fs.readSync';
     const fd = openSync(file.path, 'r');
     try {
-      if (!LRU.ok) ctx.unavailable(W, C, 'lru-cache + fs.readSync', 'peer', LRU.reason);
-      else {
-        let hitRatio = 0;
-        const sampler = new Sampler(64, Math.ceil(ops / 64));
-        const t0 = now();
-        const cache = new LruBufferCache(LRU.value, fd, ps, filePool);
-        let s = 0;
-        for (let i = 0; i < ops; i++) {
-          if (sampler.wants(i)) {
-            const t = now();
-            s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
-            sampler.add(now() - t);
-          } else s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
+      // spinvm's default and the buffer cache, the ratio the issue's target is on: `repeats` rounds, the two
+      // taking turns to go first, each from a cold start, the fastest kept; load that comes and goes on a
+      // shared machine then falls on both alike. The other policies run once, for their hit ratios.
+      const rounds = Math.max(1, ctx.options.repeats);
+      let spin: Row | undefined;
+      let lru: Row | undefined;
+      const keep = (kept: Row | undefined, r: Row): Row => (kept === undefined || r.seconds! < kept.seconds! ? r : kept);
+      const runSpin = async (): Promise<void> => {
+        spin = keep(spin, await runSpinvm(ctx, W, C, 'spinvm', POLICIES[0], file.path, file.pages, pages, within));
+      };
+      const runLru = (): void => {
+        if (LRU.ok) lru = keep(lru, lruRun(LRU.value, fd, ctx, W, C, LRUNAME, pages, within));
+      };
+      await guarded(ctx, W, C, 'spinvm', 'spinvm', async () => {
+        for (let round = 0; round < rounds; round++) {
+          if (round % 2 === 0) {
+            await runSpin();
+            runLru();
+          } else {
+            runLru();
+            await runSpin();
+          }
         }
-        hitRatio = cache.hitRatio;
-        const seconds = (now() - t0) / 1000;
-        ctx.add({
-          workload: W,
-          case: C,
-          impl: 'lru-cache + fs.readSync',
-          role: 'peer',
-          available: true,
-          ops,
-          seconds,
-          check: s >>> 0,
-          hitRatio,
-          ...sampler.percentiles(),
-          faults: cache.misses,
+        ctx.add(spin!);
+      });
+      for (const policy of policies.slice(1)) {
+        const impl = `spinvm (${policy})`;
+        await guarded(ctx, W, C, impl, 'spinvm', async () => {
+          ctx.add(await runSpinvm(ctx, W, C, impl, policy, file.path, file.pages, pages, within));
         });
       }
+      if (!LRU.ok) ctx.unavailable(W, C, LRUNAME, 'peer', LRU.reason);
+      else ctx.add(lru ?? lruRun(LRU.value, fd, ctx, W, C, LRUNAME, pages, within));
 
       // No cache: a 4 KiB fs.readSync on every access, the cost of one page-in.
       {
@@ -181,7 +181,7 @@ async function runSpinvm(
   filePages: number,
   pages: Uint32Array,
   within: Uint16Array,
-): Promise<void> {
+): Promise<Row> {
   const { pageSize: ps, filePool } = ctx.sizes;
   const ops = pages.length;
   const base = await ctx.settledRss();
@@ -191,11 +191,12 @@ async function runSpinvm(
   if (obj.pageCount !== filePages) throw new Error(`the mapped object has ${obj.pageCount} pages, the file ${filePages}`);
   const sampler = new Sampler(64, Math.ceil(ops / 64));
   const t0 = now();
-  const s = await spinRandom(obj, pages, within, ps, sampler);
+  const exact = policy !== POLICIES[0];
+  const s = await spinRandom(obj, pages, within, ps, sampler, exact);
   const seconds = (now() - t0) / 1000;
   const st = obj.stat();
   const vs = vm.stat();
-  ctx.add({
+  const row: Row = {
     workload: W,
     case: C,
     impl,
@@ -211,23 +212,80 @@ async function runSpinvm(
     metadataBytesPerFrame: vs.metadataBytesPerFrame,
     poolBytes: vs.frames * ps,
     rssBytes: (await ctx.settledRss()) - base,
-    extra: { pageIns: st.pageIns, evictions: st.evictions, fileReads: (mapped as { stat?: () => { reads?: number } }).stat?.().reads ?? -1, policy: vs.policy },
-  });
+    extra: {
+      pageIns: st.pageIns,
+      evictions: st.evictions,
+      fileReads: (mapped as { stat?: () => { reads?: number } }).stat?.().reads ?? -1,
+      policy: vs.policy,
+      miss: exact ? 'readInto' : 'request',
+    },
+  };
   await mapped.close();
   await vm.destroy();
+  return row;
 }
 
-async function spinRandom(obj: MemoryObject, pages: Uint32Array, within: Uint16Array, ps: number, sampler: Sampler): Promise<number> {
+/**
+ * The default policy's row reads as a careful user writes it (a fault only for an absent page, then
+ * `getUint`): exact for it, since it does not count the read that completes a fault. The other policies
+ * count that read as a reuse (SIEVE then keeps every page it faulted: 71% hits instead of 75% in zipf 0.9),
+ * so their rows, there for their hit ratios, read an absent page with `readInto`, which reports no access:
+ * every row's misses are then what a replay of the same references gives (LRU's equal lru-cache's).
+ */
+async function spinRandom(obj: MemoryObject, pages: Uint32Array, within: Uint16Array, ps: number, sampler: Sampler, exact: boolean): Promise<number> {
   let s = 0;
   const n = pages.length;
+  const scratch = new Uint8Array(4);
   for (let i = 0; i < n; i++) {
     const p = pages[i]!;
+    const o = p * ps + within[i]!;
     const timed = sampler.wants(i);
     const t = timed ? now() : 0;
-    const pending = obj.request(p, 'read');
-    if (pending !== undefined) await pending;
-    s ^= obj.getUint(p * ps + within[i]!, 4);
+    if (exact) s ^= obj.isResident(o, 4) ? obj.getUint(o, 4) : await readU32(obj, o, scratch);
+    else {
+      const pending = faultIn(obj, o, p, 'read');
+      if (pending !== undefined) await pending;
+      s ^= obj.getUint(o, 4);
+    }
     if (timed) sampler.add(now() - t);
   }
   return s >>> 0;
+}
+
+/** A 4-byte read of an absent page that reports no access to the policy: its fault is the reference. */
+async function readU32(obj: MemoryObject, offset: number, scratch: Uint8Array): Promise<number> {
+  await obj.readInto(offset, scratch);
+  return (scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16) | (scratch[3]! << 24)) >>> 0;
+}
+
+/** One cold run of the lru-cache buffer cache over the references, as a row. */
+function lruRun(LRUCache: LruCacheClass, fd: number, ctx: Context, W: string, C: string, impl: string, pages: Uint32Array, within: Uint16Array): Row {
+  const { pageSize: ps, filePool } = ctx.sizes;
+  const ops = pages.length;
+  const sampler = new Sampler(64, Math.ceil(ops / 64));
+  const t0 = now();
+  const cache = new LruBufferCache(LRUCache, fd, ps, filePool);
+  let s = 0;
+  for (let i = 0; i < ops; i++) {
+    if (sampler.wants(i)) {
+      const t = now();
+      s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
+      sampler.add(now() - t);
+    } else s ^= u32(cache.page(pages[i]!).buffer, within[i]!);
+  }
+  const seconds = (now() - t0) / 1000;
+  return {
+    workload: W,
+    case: C,
+    impl,
+    role: 'peer',
+    available: true,
+    ops,
+    seconds,
+    check: s >>> 0,
+    hitRatio: cache.hitRatio,
+    ...sampler.percentiles(),
+    faults: cache.misses,
+    extra: { buffers: cache.allocations },
+  };
 }

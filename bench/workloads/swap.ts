@@ -6,6 +6,7 @@ import { guarded, type Context } from '../context.js';
 import { now, Sampler } from '../measure.js';
 import { LruBufferCache } from '../peers.js';
 import { pageSequence, XorShift128 } from '../rng.js';
+import { faultIn } from './access.js';
 
 /** Skew of the write-heavy workload's pages: a hot set, and a long tail that keeps eviction busy. */
 export const SWAP_ZIPF = 0.9;
@@ -49,9 +50,10 @@ export async function swap(ctx: Context): Promise<void> {
         const p = seq[i]!;
         const timed = sampler.wants(i);
         const t = timed ? now() : 0;
-        const pending = obj.request(p, 'write');
+        const o = p * ps + within[i]!;
+        const pending = faultIn(obj, o, p, 'write');
         if (pending !== undefined) await pending;
-        obj.setUint(p * ps + within[i]!, 4, values[i]!);
+        obj.setUint(o, 4, values[i]!);
         if (timed) sampler.add(now() - t);
       }
       const seconds = (now() - t0) / 1000;

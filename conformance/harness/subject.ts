@@ -158,6 +158,28 @@ export class Subject {
     for (const f of frames) f.fill(0x3c);
   }
 
+  /**
+   * pageInRun into `frames`, which must answer one ResultCode per frame (a promise of them at most the
+   * timeout per 16 frames): the codes.
+   */
+  async pageInRun(firstPage: number, frames: Uint8Array[]): Promise<ResultCode[]> {
+    const what = `pageInRun(${firstPage}, ${frames.length} frames)`;
+    let answer: unknown;
+    try {
+      const pending = this.pager.pageInRun(firstPage, frames, 'read');
+      answer = isThenable(pending) ? await withTimeout(pending, this.target.callTimeout * Math.max(1, frames.length / 16), what) : pending;
+    } catch (err) {
+      if (err instanceof ConformanceFailure) throw err;
+      throw new ConformanceFailure(`${what} threw: ${message(err)}`, { cause: err });
+    }
+    if (!Array.isArray(answer) || answer.length !== frames.length || !answer.every(isResultCode)) {
+      throw new ConformanceFailure(
+        `${what} answered ${Array.isArray(answer) ? `[${answer.map(codeName).join(', ')}]` : codeName(answer)}, expected an array of ${frames.length} ResultCodes`,
+      );
+    }
+    return answer as ResultCode[];
+  }
+
   initial(page: number): Uint8Array {
     return this.target.initialPage(page);
   }

@@ -11,15 +11,13 @@ const FULL = new Set(['ENOSPC', 'EFBIG', 'EDQUOT']);
 /**
  * Pages a memory object from a file (departure's pager over a file accessor). All I/O is synchronous: a
  * 4 KiB fs.readSync costs ~2 µs where a promise read costs ~50 µs, so a fault answers its ResultCode at once
- * and costs no promise. Clustering as FreeBSD's getpages/putpages: a fault reads a run of pages into a
- * read-ahead buffer in one call (the run doubles while faults are sequential), and flush joins contiguous
- * dirty pages into one write.
+ * and costs no promise. Clustering as FreeBSD's getpages/putpages: while faults are sequential the pager
+ * asks vmcore for runs (`pageInRunLength`, doubling up to MAX_READ_AHEAD_PAGES) and reads each run straight
+ * into its frames, one read per stretch of frames adjacent in the pool (`pageInRun`), so no byte is copied
+ * twice; flush joins contiguous dirty pages into one write.
  */
 export class FilePager extends Pager {
   private destroyed = false;
-  private readAhead: Uint8Array | undefined;
-  private raFirst = -1;
-  private raCount = 0;
   private window = 1;
   private nextExpected = -1;
   private staging: Uint8Array | undefined;
@@ -29,7 +27,7 @@ export class FilePager extends Pager {
    * and takes the bytes mappings wrote there. Set by the file's shared state; absent, the limit is fixed.
    */
   sizeCheck: (() => void) | undefined = undefined;
-  /** Read-ahead I/Os and the pages they brought, for stats. */
+  /** Read I/Os and the pages they brought, for stats. */
   reads = 0;
   pagesRead = 0;
   writes = 0;
@@ -50,15 +48,10 @@ export class FilePager extends Pager {
     super();
   }
 
-  /**
-   * @internal The file changed size (grown or cut through the file's one page set): reads and writes stop
-   * at `limit` from now on, and `fileSize` is what the file holds. The read-ahead buffer is dropped, since
-   * it may hold zeros where the file now has bytes, or bytes it no longer has.
-   */
+  /** @internal The file changed size (grown or cut through the file's one page set): reads and writes stop at `limit` from now on, and `fileSize` is what the file holds. */
   resize(limit: number, fileSize: number): void {
     this.limit = limit;
     this.fileSize = fileSize;
-    this.raCount = 0;
   }
 
   /** A clean page is the file's own bytes: it can always be read again. */
@@ -66,47 +59,55 @@ export class FilePager extends Pager {
     return true;
   }
 
-  override destroy(): void {
-    this.destroyed = true;
-    this.readAhead = this.staging = undefined;
+  /** Every read fills its whole destination, zeros past what the file holds (the accessor does it). */
+  override get fillsWholeFrames(): boolean {
+    return true;
   }
 
+  override destroy(): void {
+    this.destroyed = true;
+    this.staging = undefined;
+  }
+
+  /** One page alone; the head of a run goes through `pageInRun`. */
   override pageIn(page: number, frame: Uint8Array, _access: Access): ResultCode {
     if (this.destroyed) return ResultCode.PagerDestroyed;
     this.checkFrame(frame);
-    const ps = this.context.pageSize;
-    if (this.sizeCheck !== undefined && (page + 1) * ps > this.limit) this.sizeCheck();
-    const sequential = page === this.nextExpected;
+    this.checkEnd(page, 1);
     this.nextExpected = page + 1;
-    if (page >= this.raFirst && page < this.raFirst + this.raCount) {
-      // The file may have shrunk since the run was read; a direct read would see it, so a hit must too. One
-      // 1-byte pread proves the file still holds the page's bytes: ~1.0 µs, no allocation (fstatSync costs
-      // ~1.6 µs and allocates a Stats). That is near the 4 KiB pread it replaces (~1.3 µs): a scan of cached
-      // 4 KiB pages went from ~1.4 to ~2.6 µs a page. Read-ahead still pays where a read costs more than a
-      // probe (larger pages, storage not in the OS cache: one 64-page request instead of 64).
-      const need = Math.min((page + 1) * ps, this.fileSize, this.limit);
-      if (need <= page * ps || this.accessor.holdsSync(need)) {
-        const at = (page - this.raFirst) * ps;
-        frame.set(this.readAhead!.subarray(at, at + ps));
-        return ResultCode.Success;
-      }
-      this.raCount = 0; // shrunk: read the page itself, which fails with MappedFileTruncatedError
-      this.readRun(page, 1, frame);
-      return ResultCode.Success;
-    }
-    this.window = sequential ? Math.min(this.window * 2, MAX_READ_AHEAD_PAGES) : 1;
-    // The object may grow, and its context keeps the size it was made with: runs stop at the limit instead.
-    const count = Math.max(1, Math.min(this.window, Math.ceil(this.limit / ps) - page));
-    if (count === 1) {
-      this.readRun(page, 1, frame);
-      return ResultCode.Success;
-    }
-    const buf = (this.readAhead ??= new Uint8Array(MAX_READ_AHEAD_PAGES * ps));
-    this.raCount = 0; // buf is overwritten now: nothing of the old window may be served from it
-    this.raCount = this.readRun(page, count, buf);
-    this.raFirst = page;
-    frame.set(buf.subarray(0, ps));
+    this.readRun(page, 1, frame);
     return ResultCode.Success;
+  }
+
+  /** Read-ahead starts at one page (random access pays for nothing) and doubles while faults are sequential. */
+  override pageInRunLength(page: number, _access: Access): number {
+    this.window = page === this.nextExpected ? Math.min(this.window * 2, MAX_READ_AHEAD_PAGES) : 1;
+    // The object may grow, and its context keeps the size it was made with: runs stop at the limit instead.
+    return Math.max(1, Math.min(this.window, Math.ceil(this.limit / this.context.pageSize) - page));
+  }
+
+  /**
+   * Reads pages `firstPage ..` into `frames`, one read per stretch of adjacent frames. The faulting page
+   * must come whole (else MappedFileTruncatedError, as `pageIn`); a read-ahead page the file no longer
+   * holds answers NotImplemented ("not supplied"), and vmcore drops it.
+   */
+  override pageInRun(firstPage: number, frames: readonly Uint8Array[], _access: Access): ResultCode[] {
+    if (this.destroyed) return frames.map(() => ResultCode.PagerDestroyed);
+    for (const frame of frames) this.checkFrame(frame);
+    this.checkEnd(firstPage, frames.length);
+    this.nextExpected = firstPage + frames.length;
+    const codes: ResultCode[] = [];
+    for (let i = 0; i < frames.length;) {
+      const n = Pager.adjacent(frames, i);
+      const whole = this.readRun(firstPage + i, n, n === 1 ? frames[i]! : Pager.joined(frames, i, n)!, i === 0);
+      for (let j = 0; j < n; j++) codes.push(j < whole ? ResultCode.Success : ResultCode.NotImplemented);
+      i += n;
+      if (whole < n) {
+        while (codes.length < frames.length) codes.push(ResultCode.NotImplemented);
+        break;
+      }
+    }
+    return codes;
   }
 
   override pageOut(page: number, frame: Uint8Array, dirty: boolean): ResultCode {
@@ -139,10 +140,10 @@ export class FilePager extends Pager {
 
   /**
    * Reads a run; answers how many of its leading pages came whole. Bytes the file had when mapped must
-   * still be there (past that, zeros are the mapping's own): if the first page is short it throws
-   * MappedFileTruncatedError; if a later one is, the fault is still served and the run ends before it.
+   * still be there (past that, zeros are the mapping's own): if the first page is short and `required` (it
+   * is the faulting page) it throws MappedFileTruncatedError; if a later one is, the run ends before it.
    */
-  private readRun(page: number, count: number, dest: Uint8Array): number {
+  private readRun(page: number, count: number, dest: Uint8Array, required = true): number {
     const ps = this.context.pageSize;
     const got = this.accessor.readPagesSync(page, count, dest, this.limit);
     this.reads++;
@@ -151,19 +152,17 @@ export class FilePager extends Pager {
     const expected = Math.max(0, Math.min(start + count * ps, this.fileSize, this.limit) - start);
     if (got >= expected) return count;
     const whole = Math.floor(got / ps);
-    if (whole === 0) throw new MappedFileTruncatedError(this.accessor.path, page, this.fileSize, start + got);
+    if (whole === 0 && required) throw new MappedFileTruncatedError(this.accessor.path, page, this.fileSize, start + got);
     return whole;
   }
 
-  /** A write of pages `page .. page + count` that reaches past the known end checks the file's size first. */
+  /** A read or write of pages `page .. page + count` that reaches past the known end checks the file's size first. */
   private checkEnd(page: number, count: number): void {
     if (this.sizeCheck !== undefined && (page + count) * this.context.pageSize > this.limit) this.sizeCheck();
   }
 
   private writeRun(page: number, count: number, src: Uint8Array): ResultCode {
     if (!this.writable()) return ResultCode.NotImplemented; // a read-only mapping keeps dirty pages resident
-    // The read-ahead copy of these pages is stale from now on.
-    if (page < this.raFirst + this.raCount && page + count > this.raFirst) this.raCount = 0;
     try {
       this.accessor.writePagesSync(page, src, count, this.limit);
     } catch (err) {

@@ -58,6 +58,10 @@ export class MemoryObjectRep implements FrameOwner {
   readonly onDestroyed: (object: MemoryObject) => void;
   /** @internal The pager can page a clean page in again, so clean pages are dropped without a page-out. */
   readonly refills: boolean;
+  /** @internal The pager reads runs (a pager from an older spinvm's Pager class may lack the methods). */
+  readonly readsRuns: boolean;
+  /** @internal The pager overwrites whole frames, so page-ins need not zero them first. */
+  readonly fillsWhole: boolean;
   /** @internal Added to a page number to make the page's key in the page queue. */
   readonly keyBase: number;
   /** @internal The pool's geometry, copied here so the hit path reads no other object. */
@@ -107,6 +111,8 @@ export class MemoryObjectRep implements FrameOwner {
     this.pageSize = parts.pool.pageSize;
     this.pageCount = Math.ceil(parts.size / this.pageSize);
     this.refills = parts.pager.refillsCleanPages;
+    this.fillsWhole = parts.pager.fillsWholeFrames === true;
+    this.readsRuns = typeof parts.pager.pageInRunLength === 'function' && typeof parts.pager.pageInRun === 'function';
     this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
     this.pageShift = Math.log2(this.pageSize);
     this.chunks = parts.pool.chunks;

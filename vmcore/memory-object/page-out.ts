@@ -42,6 +42,22 @@ export function allocateFrame(queue: PageQueue<MemoryObjectRep>): MaybePromise<n
   return frame >= 0 ? frame : reclaim(queue, undefined);
 }
 
+/**
+ * A frame for read-ahead, only when one comes at once and without I/O: a free frame, or the policy's victim
+ * when it is clean and its pager can page it in again; else -1. Read-ahead is a guess, so it never costs a
+ * page-out or a wait (FreeBSD's fault path allocates read-ahead pages without sleeping, likewise).
+ */
+export function allocateFrameNow(queue: PageQueue<MemoryObjectRep>): number {
+  const free = queue.frames.allocate();
+  if (free >= 0) return free;
+  const frame = queue.victim(undefined);
+  if (frame < 0) return -1;
+  const owner = queue.ownerOf(frame);
+  if (!owner.refills || queue.frames.isDirty(frame)) return -1;
+  drop(owner, frame, queue.frames.pageOf(frame), false);
+  return frame;
+}
+
 /** Pages out victims until one is freed. `kept` holds frames kept after a failed page-out: they are not asked again this time. */
 function reclaim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefined): MaybePromise<number> {
   for (;;) {

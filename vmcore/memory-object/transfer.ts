@@ -19,7 +19,7 @@ export async function transfer(rep: MemoryObjectRep, offset: number, buf: Uint8A
     const pos = offset + done;
     const page = Math.floor(pos / ps);
     const within = pos - page * ps;
-    const n = Math.min(ps - within, buf.length - done);
+    let n = Math.min(ps - within, buf.length - done);
     let frame = rep.cache.lookup(page);
     const pinned = frame < 0;
     if (!pinned) rep.queue.policy.access(frame);
@@ -30,13 +30,29 @@ export async function transfer(rep: MemoryObjectRep, offset: number, buf: Uint8A
     // A fault's transient pin keeps the frame ours until the copy; whatever throws, it is released.
     try {
       if (pinned && rep.destroyed) throw rep.destroyedError();
-      if (write) checkStillAttached('bytes', buf, done + n); // a fault (this page's or an earlier one's) may have let it go
+      if (write)
+        checkStillAttached('bytes', buf, done + n); // a fault (this page's or an earlier one's) may have let it go
+      else n += adjacentResident(rep, page, frame, buf.length - done - n);
       copy(rep, frame, within, buf, done, n, write);
     } finally {
       if (pinned) rep.frames.unpin(frame, true);
     }
     done += n;
   }
+}
+
+/**
+ * Bytes (at most `left`) of the pages after `page` that are resident in the frames right after `frame`, in
+ * its chunk, each one counted as accessed: a read copies them with `frame`'s in one copy. Runs are read into
+ * adjacent frames, so a scan's pages mostly are.
+ */
+function adjacentResident(rep: MemoryObjectRep, page: number, frame: number, left: number): number {
+  let more = 0;
+  for (let next = frame + 1; more < left && (next & rep.chunkMask) !== 0 && rep.cache.lookup(page + (next - frame)) === next; next++) {
+    rep.queue.policy.access(next);
+    more += Math.min(rep.pageSize, left - more);
+  }
+  return more;
 }
 
 /** Same as `transfer` but only over resident pages; checks them all before copying anything. */

@@ -46,6 +46,15 @@ export abstract class Pager {
     return false;
   }
 
+  /**
+   * True when every page-in that answers Success has written every byte of its frames (a short read filled
+   * with zeros by the pager itself). vmcore then skips zeroing the frames it hands over, which may hold
+   * another page's old bytes until the pager overwrites them. Default false: frames arrive zero-filled.
+   */
+  get fillsWholeFrames(): boolean {
+    return false;
+  }
+
   /** Called once by the memory object that takes this pager on, before any page-in. */
   init(context: PagerContext): void {
     this.ctx = context;
@@ -84,7 +93,7 @@ export abstract class Pager {
    * with one read, a network pager asks for them in one request. `frames[0]` is the page that faulted; the
    * others are read-ahead. Answers one code per frame, or a promise of them. The first code decides the
    * fault as `pageIn`'s would; a read-ahead page that answers anything but Success is dropped without error.
-   * The frames arrive zero-filled; frames next to each other in the pool are adjacent views of one buffer,
+   * The frames arrive zero-filled (unless `fillsWholeFrames`); frames next to each other in the pool are adjacent views of one buffer,
    * and `Pager.joined` gives the one view that spans them, so a run can be read straight into the frames.
    * The base class calls `pageIn` page by page.
    */
@@ -101,20 +110,25 @@ export abstract class Pager {
     return eachPage(frames, (frame, i) => this.pageOut(firstPage + i, frame, true));
   }
 
+  /** How many frames from `frames[start]` on lie next to each other in one buffer, as frames adjacent in the pool do (at least 1). */
+  static adjacent(frames: readonly Uint8Array[], start = 0): number {
+    const known = RUN_STRETCHES.get(frames);
+    if (known !== undefined && start < known.length) return known[start]!;
+    const first = frames[start]!;
+    let end = first.byteOffset + first.byteLength;
+    let n = 1;
+    for (let f = frames[start + n]; f !== undefined && f.buffer === first.buffer && f.byteOffset === end; f = frames[start + ++n]) end += f.byteLength;
+    return n;
+  }
+
   /**
    * The one view spanning `frames[start .. start + count]` when they lie next to each other in one buffer
-   * (as frames adjacent in the pool do), else undefined: a pager reads or writes such a run with one call.
+   * (see `adjacent`), else undefined: a pager reads or writes such a stretch with one call.
    */
   static joined(frames: readonly Uint8Array[], start = 0, count = frames.length - start): Uint8Array | undefined {
     const first = frames[start];
-    if (first === undefined || count < 1) return undefined;
-    let end = first.byteOffset + first.byteLength;
-    for (let i = start + 1; i < start + count; i++) {
-      const f = frames[i]!;
-      if (f.buffer !== first.buffer || f.byteOffset !== end) return undefined;
-      end += f.byteLength;
-    }
-    return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+    if (first === undefined || count < 1 || Pager.adjacent(frames, start) < count) return undefined;
+    return new Uint8Array(first.buffer, first.byteOffset, count * first.byteLength);
   }
 
   /**
@@ -132,6 +146,13 @@ export abstract class Pager {
 }
 
 Object.defineProperty(Pager.prototype, PAGER_BRAND, { value: true });
+
+/**
+ * The stretches of a run vmcore hands to `pageInRun`, which it knows from the frame numbers: for each frame,
+ * how many frames from it on are adjacent. `Pager.adjacent` answers from here without comparing buffers
+ * (reading a view's `buffer` costs more than the rest of a run's bookkeeping per page).
+ */
+export const RUN_STRETCHES = new WeakMap<readonly Uint8Array[], Uint16Array>();
 
 /** Asks `one` for each frame in turn, waiting for each answer that is a promise: a run done page by page. */
 function eachPage(frames: readonly Uint8Array[], one: (frame: Uint8Array, i: number) => PagerAnswer): ResultCode[] | Promise<ResultCode[]> {

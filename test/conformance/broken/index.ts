@@ -229,6 +229,21 @@ export class RunOffByOne extends MapPager {
   }
 }
 
+/** Reads runs with one read into the first frame's buffer, assuming the frames lie next to each other in it. */
+export class AssumesAdjacentFrames extends MapPager {
+  override pageInRunLength(): number {
+    return 4;
+  }
+  override pageInRun(firstPage: number, frames: readonly Uint8Array[]): ResultCode[] {
+    const ps = frames[0]!.length;
+    const all = new Uint8Array(frames[0]!.buffer, frames[0]!.byteOffset, Math.min(frames.length * ps, frames[0]!.buffer.byteLength - frames[0]!.byteOffset));
+    frames.forEach((_, i) => {
+      if ((i + 1) * ps <= all.length) this.fill(firstPage + i, all.subarray(i * ps, (i + 1) * ps));
+    });
+    return frames.map(() => ResultCode.Success);
+  }
+}
+
 /** Claims to track page state but never answers AlreadyPagedIn / AlreadyPagedOut. */
 export class ForgetsState extends MapPager {}
 
@@ -465,6 +480,7 @@ export const BROKEN: BrokenCase[] = [
   { name: 'answers something that is not a ResultCode', make: () => new AnswersJunk(), capabilities: anonymous, caughtBy: ['fills-frame'] },
   { name: 'forgets a page paged out clean', make: () => new ForgetsCleanPages(), capabilities: anonymous, caughtBy: ['round-trip'] },
   { name: 'writes flushed runs one page too far', make: () => new RunOffByOne(), capabilities: anonymous, caughtBy: ['page-out-run'] },
+  { name: 'reads a run as if its frames were adjacent', make: () => new AssumesAdjacentFrames(), capabilities: anonymous, caughtBy: ['page-in-run'] },
   {
     name: 'declares tracksState, never answers AlreadyPaged*',
     make: () => new ForgetsState(),
@@ -493,6 +509,7 @@ export const BLIND_SPOTS: BlindSpotCase[] = [
       'page-number',
       'round-trip',
       'page-out-run',
+      'page-in-run',
       'long-runs',
       'many-pages',
       'rewrite-initial',
