@@ -88,8 +88,7 @@ export class ObjectStore implements SqliteFileStore {
       return true;
     }
     if (!residentNow(o, within, dest.length, 'read')) return false;
-    // readSync allocates its result; a read into the caller's buffer from resident pages would save it.
-    dest.set(o.readSync(within, dest.length));
+    o.readSyncInto(within, dest);
     return true;
   }
 
@@ -189,7 +188,7 @@ export class MappedStore implements SqliteFileStore {
   tryRead(offset: number, dest: Uint8Array): boolean {
     const o = this.file.object;
     if (!residentNow(o, offset, dest.length, 'read')) return false;
-    dest.set(o.readSync(offset, dest.length));
+    o.readSyncInto(offset, dest);
     return true;
   }
 
