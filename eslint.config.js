@@ -18,6 +18,11 @@ const CALLED = { conformance: 'the conformance kit', cli: 'the command line', be
 // `../conformance/command.js` is cli's own sub-folder, not the conformance kit.
 const DEPTHS = [1, 2, 3, 4, 5, 6];
 
+// A layer's public entries: its index.ts, and for extensions the index of a subpath the package exports on its
+// own (spinvm/sqlite is extensions/sqlite/index.ts), which the bench may measure like any user.
+const ENTRIES = { extensions: ['index', 'sqlite/index'] };
+const entries = (layer) => `(${(ENTRIES[layer] ?? ['index']).map((e) => `${e}\\.js`).join('|')})`;
+
 /**
  * The import rules for one layer's files: it refuses the folders in `refuses` outright (`why` says so), and
  * every other layer past its index.ts. ESLint's flat config does not merge two `no-restricted-imports`
@@ -36,7 +41,7 @@ function layer(name, refuses, why) {
             patterns: [
               { regex: `${up}(${refuses.join('|')})/`, message: why },
               ...others.map((other) => ({
-                regex: `${up}${other}/(?!index\\.js$)`,
+                regex: `${up}${other}/(?!${entries(other)}$)`,
                 message: `${CALLED[name] ?? name} imports ${CALLED[other] ?? other} through its index (${other}/index.js) only: layers import each other through their index.ts.`,
               })),
             ],

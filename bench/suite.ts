@@ -16,9 +16,10 @@ import { random } from './workloads/random.js';
 import { scaling } from './workloads/scaling.js';
 import { scan } from './workloads/scan.js';
 import { redis } from './workloads/redis.js';
+import { sqlite } from './workloads/sqlite.js';
 import { swap } from './workloads/swap.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis, sqlite };
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */

@@ -4,6 +4,8 @@ import * as spinvmExtensions from '../../extensions/index.js';
 import * as spinvmFs from '../../fs/index.js';
 import { AccessorBusyError, FileSystemError } from '../../fs/index.js';
 import { ExtensionError } from '../../extensions/index.js';
+import * as spinvmSqlite from '../../extensions/sqlite/index.js';
+import { SqliteFileFullError, SqliteUnavailableError } from '../../extensions/sqlite/index.js';
 import {
   AccessDeniedError,
   AddressInUseError,
@@ -67,11 +69,13 @@ const INSTANCES: Array<[SpinVmError, string | undefined]> = [
   [new SwapIntegrityError('/s', 0, 0, 'o', 0, 'x'), 'EIO'],
   [new SwapSetupError('/s', Object.assign(new Error('x'), { code: 'ENOTDIR' })), 'ENOTDIR'],
   [new ExtensionError('e', 'not-loaded', 'x'), undefined],
+  [new SqliteUnavailableError(new Error('x')), undefined],
+  [new SqliteFileFullError('f', 2, 1), 'EFBIG'],
 ];
 
 describe('error codes', () => {
-  it('every error class spinvm exports (the root, spinvm/fs, spinvm/extensions) is listed here', () => {
-    const exported = [...new Set([spinvm, spinvmFs, spinvmExtensions].flatMap((m) => Object.values(m) as unknown[]))].filter(
+  it('every error class spinvm exports (the root, spinvm/fs, spinvm/extensions, spinvm/sqlite) is listed here', () => {
+    const exported = [...new Set([spinvm, spinvmFs, spinvmExtensions, spinvmSqlite].flatMap((m) => Object.values(m) as unknown[]))].filter(
       (value): value is typeof SpinVmError => typeof value === 'function' && (value === SpinVmError || value.prototype instanceof SpinVmError),
     );
     const listed = new Set(INSTANCES.map(([error]) => error.constructor));

@@ -37,6 +37,7 @@ describe('the layering, as lint rules', () => {
     ['bench/probe.ts', "import { parseStrict } from '../cli/args.js';", 'through their index.ts'],
     ['bench/workloads/probe.ts', "export { mapFile } from '../../pagers/file-pager/map-file.js';", 'through their index.ts'],
     ['probe.ts', "export { mapFile } from './pagers/file-pager/index.js';", 'imports nothing past them'],
+    ['bench/workloads/probe.ts', "import { SqliteFiles } from '../../extensions/sqlite/files.js';", 'through their index.ts'],
   ])('%s: %s is refused', async (file, code, why) => {
     expect((await problems(file, `${code}\nexport {};\n`)).join('\n')).toContain(why);
   });
@@ -57,6 +58,7 @@ describe('the layering, as lint rules', () => {
     ['bench/probe.ts', "import { parseStrict } from '../cli/index.js';"],
     ['vmcore/address-space/probe.ts', "import { MemoryObject } from '../memory-object/memory-object.js';"],
     ['probe.ts', "export { mapFile } from './pagers/index.js';"],
+    ['bench/workloads/probe.ts', "import { loadSqlite } from '../../extensions/sqlite/index.js';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await problems(file, `${code}\nexport {};\n`)).toEqual([]);
   });

@@ -2,7 +2,7 @@
 // writes checked against the reference model under every kind of pager.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OutOfMemoryError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
+import { OutOfMemoryError, OutOfRangeError, PagerFailedError, PagerIoError, ResultCode } from '../../vmcore/index.js';
 import { dataApiOps, disjointBatches, MODEL_SEED, runModel, type ModelConfig } from '../../conformance/model/index.js';
 import { FlakyPager, RecordingPager } from '../helpers/pagers.js';
 import { PS, smallModel, smallVm } from '../helpers/small.js';
@@ -28,6 +28,22 @@ describe('typed accessors on resident memory', () => {
     obj.setBigUint64(PS - 4, 0x1122334455667788n);
     expect(obj.getBigUint64(PS - 4)).toBe(0x1122334455667788n);
     expect(obj.stat().dirtyPages).toBe(2);
+  });
+
+  it("readSyncInto copies resident bytes into the caller's buffer, and refuses an absent page, a bad buffer or span, copying nothing", async () => {
+    const vm = smallVm({ frames: 4 });
+    const obj = vm.createMemoryObject({ size: 3 * PS });
+    await obj.request(0, 'write');
+    await obj.request(1, 'write');
+    obj.setUint(PS - 2, 4, 0x01020304); // across pages 0 and 1
+    const dest = new Uint8Array(6).fill(0xee);
+    obj.readSyncInto(PS - 3, dest.subarray(1, 5));
+    expect([...dest]).toEqual([0xee, 0, 0x04, 0x03, 0x02, 0xee]);
+    const untouched = new Uint8Array(8).fill(7);
+    expect(() => obj.readSyncInto(2 * PS - 4, untouched)).toThrow(/page 2 is not resident/);
+    expect([...untouched]).toEqual(new Array(8).fill(7));
+    expect(() => obj.readSyncInto(0, [1, 2] as unknown as Uint8Array)).toThrow(/dest must be/);
+    expect(() => obj.readSyncInto(3 * PS - 2, untouched)).toThrow(OutOfRangeError);
   });
 
   it('refuse absent pages before touching a byte', async () => {

@@ -90,6 +90,17 @@ export class MemoryObject extends MemoryObjectRep {
     return out;
   }
 
+  /**
+   * `readSync` into the caller's buffer (`dest.length` bytes at `offset`): no result allocated, for a caller
+   * that reads resident pages many times (a SQLite VFS). Throws NotResidentError (and copies nothing) if a page is absent.
+   */
+  readSyncInto(offset: number, dest: Uint8Array): void {
+    this.checkAlive();
+    checkBytes('dest', dest);
+    checkSpan(offset, dest.length, this.size);
+    transferResident(this, offset, dest, false);
+  }
+
   /** The synchronous path for writes to resident pages. Throws NotResidentError (and writes nothing) if a page is absent. */
   writeSync(offset: number, bytes: Uint8Array): void {
     this.checkAlive();
