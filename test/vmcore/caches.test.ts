@@ -91,6 +91,40 @@ describe('PageTableCache', () => {
   });
 });
 
+describe('PageTableCache slices of a shared slab', () => {
+  it('small tables never share entries: updates, invalidations and clears stay in their own pages', () => {
+    const caches = Array.from({ length: 300 }, (_, k) => new PageTableCache(1 + (k % 7)));
+    caches.forEach((c, k) => {
+      for (let p = 0; p < 1 + (k % 7); p++) c.update(p, k * 10 + p);
+    });
+    caches.forEach((c, k) => {
+      for (let p = 0; p < 1 + (k % 7); p++) expect(c.lookup(p)).toBe(k * 10 + p);
+      expect(c.lookup(1 + (k % 7))).toBe(-1);
+      expect(c.count).toBe(1 + (k % 7));
+    });
+    caches[5]!.clear();
+    caches[6]!.invalidate(0);
+    caches[6]!.update(9, 1); // past its pages: ignored, as a page table of its own ignores it
+    expect(caches[5]!.lookup(0)).toBe(-1);
+    expect(caches[6]!.lookup(0)).toBe(-1);
+    expect(caches[6]!.count).toBe(6);
+    expect(caches[4]!.lookup(4)).toBe(44);
+    expect(caches[7]!.lookup(0)).toBe(70);
+    expect(caches[6]!.table[caches[6]!.base + 9]).not.toBe(1);
+  });
+
+  it("a memory object's hit path reads its slice: many objects, each its own bytes", () => {
+    const vm = smallVm({ frames: 64 });
+    const objs = Array.from({ length: 32 }, () => vm.createMemoryObject({ size: 2 * vm.pageSize }));
+    objs.forEach((o, k) => {
+      o.request(1, 'write');
+      o.setUint(vm.pageSize + 4, 4, k + 1);
+    });
+    objs.forEach((o, k) => expect(o.getUint(vm.pageSize + 4, 4)).toBe(k + 1));
+    expect(() => objs[0]!.getUint(0, 4)).toThrow();
+  });
+});
+
 describe('HashCache', () => {
   it('holds pages far past 2^32', () => {
     const cache = new HashCache();

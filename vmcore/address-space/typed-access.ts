@@ -15,46 +15,99 @@ import type { Access } from '../pager/access.js';
 import { copySync } from './copy.js';
 import { AddressNotResidentError } from './errors.js';
 import { PROT } from './prot.js';
+import { Base } from './levels.js';
 import type { Region } from './regions.js';
 import type { SpaceState } from './state.js';
 import { Translation } from './translate.js';
 
 /**
- * A one-entry TLB per access kind: the page (its address) last translated to a page of an object, and
- * where. Only translations that cannot change behind this space's back are kept: a page of a base, of a
- * shared anonymous object the space holds, of a frozen level below a top, or of its own top shadow, whole
- * inside its object. Any change of the space's mappings or top shadows flushes it (SpaceState.changed), and
- * an evicted page is caught by the object itself (NotResidentError), which drops the entry.
+ * A one-entry TLB per access kind: a range of addresses [lo, hi) known to map to `object` at `address +
+ * delta`. Only translations that cannot change behind this space's back are kept: the whole region when it
+ * maps a caller's object as it is (a Base with no file: no shadow can hold a page of it, its size never
+ * shrinks), else one page: a page of a file's base, of a shared anonymous object the space holds, of a frozen
+ * level below a top, or of its own top shadow, whole inside its object. A range entry lets random accesses
+ * all over a large mapping hit, with no division. Any change of the space's mappings or top shadows flushes
+ * it (SpaceState.changed), and an evicted page is caught by the object itself (NotResidentError), which
+ * drops the entry. An entry never reaches object offsets of 2^31 or more, so `address + delta` of an
+ * integer address passes the object's own hit path.
  */
 export class TranslationCache {
-  readPage = NaN;
+  /**
+   * The entries' numbers, in a typed array because V8 boxes a double held in a field (one more load a hit):
+   * [READ_LO], [READ_HI], [READ_DELTA] for reads, [WRITE_LO], [WRITE_HI], [WRITE_DELTA] for writes. NaN
+   * bounds make an empty entry: every comparison with them is false.
+   */
+  readonly range = new Float64Array(6).fill(NaN);
   readObject: MemoryObject | undefined = undefined;
-  readOffset = 0;
-  writePage = NaN;
   writeObject: MemoryObject | undefined = undefined;
-  writeOffset = 0;
 
   flush(): void {
-    this.readPage = NaN;
-    this.writePage = NaN;
+    this.range.fill(NaN);
   }
 }
 
-/** An unsigned little-endian integer of `size` bytes at `address`, from ready pages. */
+const READ_LO = 0;
+const READ_HI = 1;
+const READ_DELTA = 2;
+const WRITE_LO = 3;
+const WRITE_HI = 4;
+const WRITE_DELTA = 5;
+
+/** Object offsets a TLB entry may reach: below 2^31, the object's integer hit path. */
+const TLB_OFFSET_LIMIT = 2 ** 31;
+
+/**
+ * The range a TLB entry for `address` may cover, as [lo, hi) in addresses, the object's page `objectPage`
+ * holding it: the region's mapping of the object when `r` maps a caller's object as it is, else the page.
+ * Leaves it in `range`, with hi <= lo when nothing may be cached.
+ */
+function tlbRange(s: SpaceState, r: Region, address: number, pageStart: number, obj: MemoryObject, objectPage: number): void {
+  const ps = s.pageSize;
+  const delta = objectPage * ps - pageStart;
+  let lo = pageStart;
+  let hi = pageStart + ps;
+  if (r.level instanceof Base && r.level.file === undefined && r.level.object === obj) {
+    lo = r.start;
+    hi = r.end;
+  }
+  // Whole pages inside the object, below the offset limit.
+  const end = Math.min(obj.size - (obj.size % ps), TLB_OFFSET_LIMIT) - delta;
+  if (end < hi) hi = end;
+  if (lo < -delta) lo = -delta;
+  range.lo = lo;
+  range.hi = address < hi ? hi : lo;
+  range.delta = delta;
+}
+/** tlbRange's answer: read right after the call (one record, no allocation per access). */
+const range = { lo: 0, hi: 0, delta: 0 };
+
+/**
+ * An unsigned little-endian integer of `size` bytes at `address`, from ready pages. The TLB hit is this small
+ * function, so that it inlines into the caller's loop with the object's own hit path; the rest is getUintMiss.
+ */
 export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number {
-  if (typeof address === 'number') {
-    const ps = s.pageSize;
-    const within = address % ps; // the one division of the hit path
-    const tlb = s.tlb;
-    if (address - within === tlb.readPage && (within | 0) === within && within + size <= ps) {
+  const tlb = s.tlb;
+  const e = tlb.range;
+  if (typeof address === 'number' && address >= e[READ_LO]! && address + size <= e[READ_HI]!) {
+    const off = address + e[READ_DELTA]!;
+    if ((off | 0) === off) {
       try {
-        return tlb.readObject!.getUint(tlb.readOffset + within, size);
+        return tlb.readObject!.getUint(off, size);
       } catch (err) {
         // Evicted, or dropped because its file was cut: look the page up again (it may be past the end now).
         if (!(err instanceof NotResidentError)) throw err;
-        tlb.readPage = NaN;
+        e[READ_LO] = e[READ_HI] = NaN;
       }
     }
+  }
+  return getUintMiss(s, address, size);
+}
+
+function getUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4): number {
+  if (typeof address === 'number') {
+    const tlb = s.tlb;
+    const ps = s.pageSize;
+    const within = address % ps;
     const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
     if (r !== undefined && (r.prot & PROT.READ) !== 0) {
       const t = s.translator;
@@ -63,10 +116,12 @@ export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number
       const obj = t.object!;
       const base = t.page * ps;
       if (st === Translation.Page && base + within + size <= obj.size) {
-        if (base + ps <= obj.size) {
-          tlb.readPage = address - within;
+        tlbRange(s, r, address, address - within, obj, t.page);
+        if (range.hi > range.lo) {
+          tlb.range[READ_LO] = range.lo;
+          tlb.range[READ_HI] = range.hi;
+          tlb.range[READ_DELTA] = range.delta;
           tlb.readObject = obj;
-          tlb.readOffset = base;
         }
         try {
           return obj.getUint(base + within, size);
@@ -85,23 +140,32 @@ export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number
   return value;
 }
 
-/** Stores `value` as an unsigned little-endian integer of `size` bytes at `address`, in pages ready for writing. */
+/** Stores `value` as an unsigned little-endian integer of `size` bytes at `address`, in pages ready for writing (the TLB hit; see getUint). */
 export function setUint(s: SpaceState, address: number, size: 1 | 2 | 4, value: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
     throw new InvalidArgumentError('value', value, `an integer from 0 to 2^${8 * size} - 1`);
   }
-  if (typeof address === 'number') {
-    const ps = s.pageSize;
-    const within = address % ps;
-    const tlb = s.tlb;
-    if (address - within === tlb.writePage && (within | 0) === within && within + size <= ps) {
+  const tlb = s.tlb;
+  const e = tlb.range;
+  if (typeof address === 'number' && address >= e[WRITE_LO]! && address + size <= e[WRITE_HI]!) {
+    const off = address + e[WRITE_DELTA]!;
+    if ((off | 0) === off) {
       try {
-        return tlb.writeObject!.setUint(tlb.writeOffset + within, size, value);
+        return tlb.writeObject!.setUint(off, size, value);
       } catch (err) {
         if (!(err instanceof NotResidentError)) throw err;
-        tlb.writePage = NaN;
+        e[WRITE_LO] = e[WRITE_HI] = NaN;
       }
     }
+  }
+  setUintMiss(s, address, size, value);
+}
+
+function setUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4, value: number): void {
+  if (typeof address === 'number') {
+    const tlb = s.tlb;
+    const ps = s.pageSize;
+    const within = address % ps;
     const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
     if (r !== undefined && (r.prot & PROT.WRITE) !== 0) {
       const t = s.translator;
@@ -109,10 +173,12 @@ export function setUint(s: SpaceState, address: number, size: 1 | 2 | 4, value: 
       const obj = t.object!;
       const base = t.page * ps;
       if (st === Translation.Page && base + within + size <= obj.size) {
-        if (base + ps <= obj.size) {
-          tlb.writePage = address - within;
+        tlbRange(s, r, address, address - within, obj, t.page);
+        if (range.hi > range.lo) {
+          tlb.range[WRITE_LO] = range.lo;
+          tlb.range[WRITE_HI] = range.hi;
+          tlb.range[WRITE_DELTA] = range.delta;
           tlb.writeObject = obj;
-          tlb.writeOffset = base;
         }
         try {
           return obj.setUint(base + within, size, value);

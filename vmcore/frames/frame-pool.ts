@@ -6,6 +6,9 @@ export function isPageSize(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 512 && value <= 2 ** 30 && (value & (value - 1)) === 0;
 }
 
+/** Whether 32-bit words read little-endian here, as the accessors' integers are. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Largest single ArrayBuffer the pool makes; frames live in as few of these as possible. */
 const CHUNK_BYTES = 256 * 1024 * 1024;
 
@@ -18,6 +21,8 @@ export class FramePool {
   readonly frames: number;
   /** The frame memory: frame f is `chunks[f >>> chunkShift]` at byte `offset(f)`. */
   readonly chunks: Uint8Array[];
+  /** The same memory as 32-bit words (aligned 4-byte hits load one word); undefined on a big-endian host. */
+  readonly words: Uint32Array[] | undefined;
   readonly chunkShift: number;
   readonly chunkMask: number;
   /** Every frame's state: the one place it changes. */
@@ -47,6 +52,7 @@ export class FramePool {
     } catch (cause) {
       throw new InvalidArgumentError('frames', frames, `a pool this process can allocate (${frames} × ${pageSize} bytes failed: ${(cause as Error).message})`);
     }
+    this.words = LITTLE_ENDIAN ? this.chunks.map((c) => new Uint32Array(c.buffer, c.byteOffset, c.byteLength >>> 2)) : undefined;
     this.state = new FrameState(frames, shared);
   }
 
@@ -68,8 +74,9 @@ export class FramePool {
 
   /** A view of exactly one frame, for pagers. */
   view(frame: number): Uint8Array {
-    const start = this.offset(frame);
-    return this.chunk(frame).subarray(start, start + this.pageSize);
+    const c = this.chunk(frame);
+    // The constructor, not subarray: subarray looks up the species constructor on every call (a fault's cost).
+    return new Uint8Array(c.buffer, c.byteOffset + this.offset(frame), this.pageSize);
   }
 
   /** Zeroes bytes `from .. to` of the frame (the whole frame by default). */

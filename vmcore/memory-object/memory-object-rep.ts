@@ -1,9 +1,11 @@
 import type { Cache } from '../cache/cache.js';
 import { DestroyedError, OutOfRangeError } from '../errors.js';
 import type { EventHub, EventName, VmEvents } from '../events.js';
+import { PageTableCache } from '../cache/page-table-cache.js';
 import type { FramePool } from '../frames/frame-pool.js';
 import type { FrameState } from '../frames/frame-state.js';
 import type { FrameOwner, PageQueue } from '../page-queue/page-queue.js';
+import type { ReplacementPolicy } from '../page-queue/replacement-policy.js';
 import type { Pager } from '../pager/pager.js';
 import type { Deferred } from '../util/maybe-promise.js';
 import { checkIndex } from '../validate.js';
@@ -29,25 +31,61 @@ import type { MemoryObject } from './memory-object.js';
  *   neither; never two of these.
  * - `userPins` and `lockPins` count lasting pins per page; the frame's pin count includes them and the
  *   transient pins of reads and writes in flight.
- * - Once `destroyed` is set it stays set; no path asks the pager anything afterwards but `destroy`.
+ * - Once `destroyed` is set it stays set; no path asks the pager anything afterwards but `destroy`. Its
+ *   cache is cleared in the same turn, so the hit path (a page table look-up) misses and needs no check.
  */
 export class MemoryObjectRep implements FrameOwner {
-  readonly name: string;
+  // The hit path's fields come first, so that they share the object's first cache lines (V8 lays fields out
+  // in declaration order): with thousands of objects, each read of one that is not in the CPU's caches
+  // costs a miss per line it touches.
   /** @internal Bytes; changed only by `grow`. The public class shows it read-only. */
   size: number;
   readonly pageSize: number;
+  /** @internal The pool's geometry, copied here so the hit path reads no other object. */
+  readonly pageShift: number;
+  /**
+   * @internal The page table of `cache` when it is a PageTableCache: page p's frame is `table[tableBase + p]`.
+   * Any other cache leaves an empty table, so every access takes the checked path through `cache.lookup`.
+   * Set with `cache`.
+   */
+  table: Int32Array = NO_TABLE;
+  /** @internal */
+  tableBase = 0;
+  /** @internal The page queue's policy, told of every hit. */
+  readonly policy: ReplacementPolicy;
+  /** @internal */
+  readonly chunks: Uint8Array[];
+  /** @internal The same memory as 32-bit words, for aligned 4-byte accesses; undefined on a big-endian host. */
+  readonly words: Uint32Array[] | undefined;
+  /** @internal */
+  readonly chunkShift: number;
+  /** @internal */
+  readonly chunkMask: number;
+  /** @internal The pool's frame state (`pool.state`), here so that a write's hit path reads no other object. */
+  readonly frames: FrameState;
+  /** @internal */
+  destroyed = false;
+
+  readonly name: string;
   /** @internal Changed only by `grow`, with `size`. The public class shows it read-only. */
   pageCount: number;
   readonly pager: Pager;
 
   /** @internal */
   readonly id: number;
+  private cacheRef!: Cache;
   /** @internal Which frame holds each resident page. Replaced only by `grow` (a file's object covering a grown file). */
-  cache: Cache;
+  get cache(): Cache {
+    return this.cacheRef;
+  }
+  set cache(cache: Cache) {
+    this.cacheRef = cache;
+    const dense = cache instanceof PageTableCache;
+    this.table = dense ? cache.table : NO_TABLE;
+    this.tableBase = dense ? cache.base : 0;
+  }
   /** @internal */
   readonly pool: FramePool;
-  /** @internal The pool's frame state (`pool.state`), here so that a write's hit path reads no other object. */
-  readonly frames: FrameState;
   /** @internal */
   readonly queue: PageQueue<MemoryObjectRep>;
   /** @internal This object's subscribers. */
@@ -64,14 +102,6 @@ export class MemoryObjectRep implements FrameOwner {
   readonly fillsWhole: boolean;
   /** @internal Added to a page number to make the page's key in the page queue. */
   readonly keyBase: number;
-  /** @internal The pool's geometry, copied here so the hit path reads no other object. */
-  readonly pageShift: number;
-  /** @internal */
-  readonly chunks: Uint8Array[];
-  /** @internal */
-  readonly chunkShift: number;
-  /** @internal */
-  readonly chunkMask: number;
   /** @internal Page-ins that went asynchronous: later faulters of the page wait on them. */
   readonly inflight = new Map<number, Inflight>();
   /** @internal Pins held by `pin()`, per page. */
@@ -80,8 +110,6 @@ export class MemoryObjectRep implements FrameOwner {
   readonly lockPins = new Map<number, number>();
   /** @internal Set once the pager answers NotImplemented or PagerDestroyed to a page-out: its dirty pages stay resident. */
   pageOutUnsupported = false;
-  /** @internal */
-  destroyed = false;
   /** @internal The pager's answer that destroyed the object, if one did. */
   destroyCause: Error | undefined;
   /** @internal Set once the object is shared with worker threads (vmcore/shared): what the paths ask it. */
@@ -117,7 +145,9 @@ export class MemoryObjectRep implements FrameOwner {
     this.readsRuns = typeof parts.pager.pageInRunLength === 'function' && typeof parts.pager.pageInRun === 'function';
     this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
     this.pageShift = Math.log2(this.pageSize);
+    this.policy = parts.queue.policy;
     this.chunks = parts.pool.chunks;
+    this.words = parts.pool.words;
     this.chunkShift = parts.pool.chunkShift;
     this.chunkMask = parts.pool.chunkMask;
     this.queue.register(this.id, this);
@@ -165,6 +195,9 @@ export class MemoryObjectRep implements FrameOwner {
     return new DestroyedError(`memory object ${this.name}`, this.destroyCause);
   }
 }
+
+/** The table of an object whose cache is not a PageTableCache: every look-up in it misses. */
+const NO_TABLE = new Int32Array(0);
 
 /** What the instance hands a new memory object; not part of the public API. */
 export interface MemoryObjectParts {

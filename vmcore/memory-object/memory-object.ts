@@ -115,13 +115,14 @@ export class MemoryObject extends MemoryObjectRep {
    */
   getUint(offset: number, size: 1 | 2 | 4): number {
     // The hit path: a small integer offset inside one resident page. `(offset | 0) === offset` is false for
-    // non-numbers, fractions, NaN and offsets past 2^31, which all take the checked path below.
-    if ((offset | 0) === offset && offset >= 0 && offset <= this.size - size && (size === 4 || size === 1 || size === 2) && !this.destroyed) {
+    // non-numbers, fractions, NaN and offsets past 2^31, which all take the checked path below. No check of
+    // `destroyed`: a destroyed object's page table is empty, so its accesses miss and take the checked path.
+    if ((offset | 0) === offset && offset >= 0 && offset <= this.size - size && (size === 4 || size === 1 || size === 2)) {
       const within = offset & (this.pageSize - 1);
       if (within + size <= this.pageSize) {
-        const frame = this.cache.lookup(offset >>> this.pageShift);
+        const frame = this.table[this.tableBase + (offset >>> this.pageShift)]!;
         if (frame >= 0) {
-          this.queue.policy.access(frame);
+          this.policy.access(frame);
           return this.load(frame, within, size);
         }
       }
@@ -150,14 +151,13 @@ export class MemoryObject extends MemoryObjectRep {
       typeof value === 'number' &&
       value >= 0 &&
       value < 2 ** (8 * size) &&
-      value === Math.floor(value) &&
-      !this.destroyed
+      value === Math.floor(value)
     ) {
       const within = offset & (this.pageSize - 1);
       if (within + size <= this.pageSize) {
-        const frame = this.cache.lookup(offset >>> this.pageShift);
+        const frame = this.table[this.tableBase + (offset >>> this.pageShift)]!;
         if (frame >= 0) {
-          this.queue.policy.access(frame);
+          this.policy.access(frame);
           return this.store(frame, within, size, value);
         }
       }
@@ -181,8 +181,10 @@ export class MemoryObject extends MemoryObjectRep {
 
   /** The little-endian integer of `size` bytes at `within` in `frame`. */
   private load(frame: number, within: number, size: number): number {
+    const o = ((frame & this.chunkMask) << this.pageShift) + within;
+    // An aligned word is one load (the host is little-endian whenever `words` exists).
+    if (size === 4 && (o & 3) === 0 && this.words !== undefined) return this.words[frame >>> this.chunkShift]![o >>> 2]!;
     const c = this.chunks[frame >>> this.chunkShift]!;
-    const o = (frame & this.chunkMask) * this.pageSize + within;
     if (size === 4) return (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0;
     return size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
   }
@@ -190,7 +192,7 @@ export class MemoryObject extends MemoryObjectRep {
   /** Stores a little-endian integer of `size` bytes at `within` in `frame`; the page becomes dirty. */
   private store(frame: number, within: number, size: number, value: number): void {
     const c = this.chunks[frame >>> this.chunkShift]!;
-    const o = (frame & this.chunkMask) * this.pageSize + within;
+    const o = ((frame & this.chunkMask) << this.pageShift) + within;
     c[o] = value;
     if (size >= 2) c[o + 1] = value >>> 8;
     if (size === 4) {
@@ -219,7 +221,7 @@ export class MemoryObject extends MemoryObjectRep {
   private residentFrame(page: number): number {
     const frame = this.cache.lookup(page);
     if (frame < 0) throw new NotResidentError(this.name, page);
-    this.queue.policy.access(frame);
+    this.policy.access(frame);
     return frame;
   }
 
