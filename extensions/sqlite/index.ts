@@ -13,3 +13,5 @@ export { SqliteFiles, type OutValue } from './files.js';
 export { MappedStore, ObjectStore, type SqliteFileStore } from './store.js';
 export { DirectoryStorage, MemoryStorage, type SqlitePagerChoice, type SqliteStorage, type TemporaryStorage } from './storage.js';
 export { SqliteFileFullError, SqliteUnavailableError } from './errors.js';
+export { SharedSqliteFiles, shareSqliteFiles, type ShareSqliteOptions } from './shared-files.js';
+export type { SharedSqliteFilesHandle } from './shared-store.js';

@@ -1,0 +1,118 @@
+// SQLite in a worker thread (issue 14): wa-sqlite's synchronous build in a real worker, its files shared
+// memory objects whose pager (the default pager's swap, or an asynchronous one) runs on this thread. The same
+// seeded workload runs on native SQLite here: every result identical, and PRAGMA integrity_check ok.
+import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createVm, useDefaultPager, type Vm } from '../../index.js';
+import { shareSqliteFiles, type SharedSqliteFiles } from '../../extensions/sqlite/index.js';
+import { RecordingPager } from '../helpers/pagers.js';
+import { tempFiles } from '../helpers/temp-files.js';
+import { transpiled } from '../helpers/transpiled.js';
+import { compare, nativeRunner, workload, type Outcome, type Runner } from './workload.js';
+import type { WorkloadAnswer, WorkloadJob } from './worker-script.js';
+
+const js = transpiled(['extensions/sqlite', 'test/sqlite', 'test/helpers']);
+afterAll(() => js.remove());
+const files = tempFiles('spinvm-sqlite-worker-');
+
+const PAGE = 512;
+const POOL_FRAMES = 24;
+const POOL_BYTES = PAGE * POOL_FRAMES;
+
+let vm: Vm | undefined;
+afterEach(async () => {
+  await vm?.destroy();
+  vm = undefined;
+});
+
+/** Runs `job` in a worker thread; answers what it posted. */
+function inWorker(job: WorkloadJob): Promise<WorkloadAnswer> {
+  const worker = new Worker(js.file('test/sqlite/worker-script.ts'), { workerData: job, transferList: [...job.handle.transfer] });
+  return new Promise((resolve, reject) => {
+    worker.on('message', (m: { answer?: WorkloadAnswer; error?: { name: string; message: string; stack?: string } }) => {
+      if (m.answer) resolve(m.answer);
+      else reject(new Error(`worker failed: ${m.error?.stack ?? m.error?.message}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`worker exited (${code}) before answering`)));
+  });
+}
+
+/** Answers the outcomes a worker recorded, one per statement, in order. */
+function replay(outcomes: readonly Outcome[]): Runner {
+  let next = 0;
+  return { run: () => Promise.resolve(outcomes[next++] ?? 'error') };
+}
+
+/** Runs workload `seed` in a worker over `shared` and on native SQLite at `nativePath`; compares them. */
+async function runBoth(shared: SharedSqliteFiles, seed: number, nativePath: string, rows: number, journal?: string) {
+  const job: WorkloadJob = { handle: shared.handle, file: 'w.db', seed, rows, noteBytes: 160, pageSize: PAGE, journal };
+  const answer = await inWorker(job);
+  const statements = workload(seed, rows, 160, PAGE);
+  if (journal) statements.splice(2, 0, `PRAGMA journal_mode = ${journal}`);
+  expect(answer.outcomes.length).toBe(statements.length);
+  const native = new Database(nativePath);
+  const result = await compare(statements, replay(answer.outcomes), nativeRunner(native));
+  native.close();
+  return { answer, result, statements };
+}
+
+describe('SQLite in a worker thread over shared memory objects', () => {
+  it("answers as native SQLite does, the database 8 times the pool, paged to the default pager's swap on this thread", async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    await useDefaultPager(vm);
+    const seen = { pageIn: 0, pageOut: 0 };
+    vm.on('pageIn', () => seen.pageIn++);
+    vm.on('pageOut', () => seen.pageOut++);
+    const shared = shareSqliteFiles(vm, { databases: ['w.db'] });
+    expect(shared.names).toEqual(['w.db', 'w.db-journal']);
+    const { answer, result, statements } = await runBoth(shared, 1, files.path('native.db'), 700);
+    expect(result.mismatch).toBeUndefined();
+    expect(result.last).toEqual([['ok']]); // PRAGMA integrity_check
+    expect(result.errors).toBeGreaterThan(0); // the duplicate keys failed on both sides
+    expect(statements.length).toBeGreaterThan(100);
+    expect(answer.bytes).toBeGreaterThanOrEqual(8 * POOL_BYTES);
+    expect(answer.openCount).toBe(0);
+    expect(answer.lastError).toBeUndefined();
+    expect(seen.pageOut).toBeGreaterThan(200); // to swap and back, again and again
+    expect(seen.pageIn).toBeGreaterThan(200);
+    expect(vm.stat().residentFrames).toBeLessThanOrEqual(POOL_FRAMES);
+    // The worker is gone; the database is the owner's: its bytes are a SQLite file native SQLite reads whole.
+    expect(shared.size('w.db')).toBe(answer.bytes);
+    expect(shared.exists('w.db-journal')).toBe(false); // deleted after the last transaction
+    const path = files.path('copy.db');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path, await shared.read('w.db'));
+    const mine = new Database(path, { readonly: true });
+    const theirs = new Database(files.path('native.db'), { readonly: true });
+    const dump = (d: Database.Database) => d.prepare('SELECT id, cat, name, qty, note FROM items ORDER BY id').raw().all();
+    expect(mine.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(dump(mine)).toEqual(dump(theirs));
+    mine.close();
+    theirs.close();
+    await shared.destroy();
+  });
+
+  it('answers as native SQLite does when every page-in and page-out is answered a turn of the event loop later', async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    const pagers: RecordingPager[] = [];
+    const shared = shareSqliteFiles(vm, {
+      databases: ['w.db'],
+      capacity: 4 << 20,
+      pager: () => {
+        const pager = new RecordingPager({ async: true });
+        pagers.push(pager);
+        return pager;
+      },
+    });
+    const { answer, result } = await runBoth(shared, 4, files.path('native-async.db'), 1000, 'PERSIST');
+    expect(result.mismatch).toBeUndefined();
+    expect(result.last).toEqual([['ok']]);
+    expect(answer.lastError).toBeUndefined();
+    expect(answer.bytes).toBeGreaterThanOrEqual(8 * POOL_BYTES);
+    expect(pagers.length).toBe(2); // the database and its journal
+    expect(pagers[0]!.pageIns).toBeGreaterThan(100);
+    await shared.destroy();
+  });
+});
