@@ -4,13 +4,14 @@
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createVm, useDefaultPager, type Vm } from '../../index.js';
+import { createVm, InvalidArgumentError, useDefaultPager, type Vm } from '../../index.js';
 import { shareSqliteFiles, type SharedSqliteFiles } from '../../extensions/sqlite/index.js';
-import { RecordingPager } from '../helpers/pagers.js';
+import { loadSqliteInWorker } from '../../extensions/sqlite/worker.js';
+import { RecordingPager, ScriptedPager } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
 import { transpiled } from '../helpers/transpiled.js';
 import { compare, nativeRunner, workload, type Outcome, type Runner } from './workload.js';
-import type { WorkloadAnswer, WorkloadJob } from './worker-script.js';
+import type { StatementsAnswer, StatementsJob, WorkloadAnswer, WorkloadJob } from './worker-script.js';
 
 const js = transpiled(['extensions/sqlite', 'test/sqlite', 'test/helpers']);
 afterAll(() => js.remove());
@@ -26,12 +27,15 @@ afterEach(async () => {
   vm = undefined;
 });
 
-/** Runs `job` in a worker thread; answers what it posted. */
-function inWorker(job: WorkloadJob): Promise<WorkloadAnswer> {
+/** Runs `job` in a worker thread; answers what it posted. `paused`: called when it pauses, with a function that resumes it. */
+function inWorker(job: WorkloadJob): Promise<WorkloadAnswer>;
+function inWorker(job: StatementsJob, paused: (resume: () => void) => void): Promise<StatementsAnswer>;
+function inWorker(job: WorkloadJob | StatementsJob, paused?: (resume: () => void) => void): Promise<WorkloadAnswer | StatementsAnswer> {
   const worker = new Worker(js.file('test/sqlite/worker-script.ts'), { workerData: job, transferList: [...job.handle.transfer] });
   return new Promise((resolve, reject) => {
-    worker.on('message', (m: { answer?: WorkloadAnswer; error?: { name: string; message: string; stack?: string } }) => {
-      if (m.answer) resolve(m.answer);
+    worker.on('message', (m: { answer?: WorkloadAnswer; paused?: true; error?: { name: string; message: string; stack?: string } }) => {
+      if (m.paused) paused!(() => worker.postMessage('go'));
+      else if (m.answer) resolve(m.answer);
       else reject(new Error(`worker failed: ${m.error?.stack ?? m.error?.message}`));
     });
     worker.on('error', reject);
@@ -47,7 +51,7 @@ function replay(outcomes: readonly Outcome[]): Runner {
 
 /** Runs workload `seed` in a worker over `shared` and on native SQLite at `nativePath`; compares them. */
 async function runBoth(shared: SharedSqliteFiles, seed: number, nativePath: string, rows: number, journal?: string) {
-  const job: WorkloadJob = { handle: shared.handle, file: 'w.db', seed, rows, noteBytes: 160, pageSize: PAGE, journal };
+  const job: WorkloadJob = { mode: 'workload', handle: shared.handle, file: 'w.db', seed, rows, noteBytes: 160, pageSize: PAGE, journal };
   const answer = await inWorker(job);
   const statements = workload(seed, rows, 160, PAGE);
   if (journal) statements.splice(2, 0, `PRAGMA journal_mode = ${journal}`);
@@ -113,6 +117,78 @@ describe('SQLite in a worker thread over shared memory objects', () => {
     expect(answer.bytes).toBeGreaterThanOrEqual(8 * POOL_BYTES);
     expect(pagers.length).toBe(2); // the database and its journal
     expect(pagers[0]!.pageIns).toBeGreaterThan(100);
+    await shared.destroy();
+  });
+
+  it("a write past a file's capacity is SQLITE_FULL and changes nothing; the database stays whole", async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    await useDefaultPager(vm);
+    const shared = shareSqliteFiles(vm, { databases: ['w.db'], capacity: 40_000 });
+    const answer = await inWorker(
+      {
+        mode: 'statements',
+        handle: shared.handle,
+        file: 'w.db',
+        before: ['PRAGMA page_size = 512', 'CREATE TABLE t (x)', "INSERT INTO t VALUES (zeroblob(10000)), ('kept')"],
+        after: ['INSERT INTO t VALUES (zeroblob(50000))', 'SELECT count(*), sum(length(x)) FROM t', 'PRAGMA integrity_check'],
+      },
+      (resume) => resume(),
+    );
+    expect(answer.outcomes).toEqual([[], [], [], 'error 13', [[2, 10004]], [['ok']]]);
+    expect(answer.lastError).toMatchObject({ name: 'SqliteFileFullError', code: 'SPINVM_SQLITE_FILE_FULL' });
+    expect(shared.size('w.db')).toBeLessThanOrEqual(40_000);
+    await shared.destroy();
+  });
+
+  it("the owner's pager failing is SQLITE_IOERR in the worker, with the RemoteFaultError behind it", async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    const pager = new ScriptedPager();
+    pager.inDefault = 'throw';
+    const shared = shareSqliteFiles(vm, { databases: ['w.db'], pager: (file) => (file === 'w.db' ? pager : new RecordingPager()) });
+    const answer = await inWorker({ mode: 'statements', handle: shared.handle, file: 'w.db', before: ['CREATE TABLE t (x)'], after: [] }, (resume) => resume());
+    expect(answer.outcomes).toEqual(['error 10']);
+    expect(answer.lastError).toMatchObject({ name: 'RemoteFaultError', code: 'SPINVM_REMOTE_FAULT' });
+    expect(pager.pageIns).toBeGreaterThan(0);
+    await shared.destroy();
+  });
+
+  it('destroying the files while the worker has the database open is SQLITE_IOERR there, not a hang', async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    await useDefaultPager(vm);
+    const shared = shareSqliteFiles(vm, { databases: ['w.db'] });
+    const answer = await inWorker(
+      {
+        mode: 'statements',
+        handle: shared.handle,
+        file: 'w.db',
+        before: ['CREATE TABLE t (x)', 'INSERT INTO t VALUES (1)'],
+        after: ['INSERT INTO t VALUES (2)', 'SELECT count(*) FROM t'],
+      },
+      (resume) => void shared.destroy().then(resume),
+    );
+    expect(answer.outcomes.slice(0, 2)).toEqual([[], []]);
+    expect(answer.outcomes.slice(2).every((o) => typeof o === 'string' && o.startsWith('error '))).toBe(true);
+    expect(answer.lastError).toMatchObject({ name: 'DestroyedError', code: 'SPINVM_DESTROYED' });
+  });
+
+  it('refuses bad arguments with InvalidArgumentError and makes nothing', async () => {
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    expect(() => shareSqliteFiles(vm!, { databases: [] })).toThrow(InvalidArgumentError);
+    expect(() => shareSqliteFiles(vm!, { databases: ['a', 'a'] })).toThrow(/differ/);
+    expect(() => shareSqliteFiles(vm!, { databases: ['a'], capacity: 2 ** 20 * PAGE + 1 })).toThrow(/2\^20 pages/);
+    expect(() => shareSqliteFiles(vm!, { databases: ['a'], extra: 1 } as never)).toThrow(InvalidArgumentError);
+    expect(() => shareSqliteFiles({} as never, { databases: ['a'] })).toThrow(InvalidArgumentError);
+    expect(vm.stat().objects).toBe(0);
+    const plain = createVm({ frames: 4 });
+    expect(() => shareSqliteFiles(plain, { databases: ['a'] })).toThrow(/createVm\(\{ shared: true \}\)/);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(plain.stat().objects).toBe(0); // the object made before the refusal is gone again
+    await plain.destroy();
+    const shared = shareSqliteFiles(vm, { databases: ['a'] });
+    expect(() => shared.size('b')).toThrow(InvalidArgumentError);
+    await expect(loadSqliteInWorker({} as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(loadSqliteInWorker(shared.handle, { timeout: -1 })).rejects.toThrow(InvalidArgumentError);
+    for (const port of shared.handle.transfer) port.close();
     await shared.destroy();
   });
 });
