@@ -6,6 +6,9 @@
  *
  *   const { sqlite3, vfs } = await loadSqlite(vm);
  *   const db = await sqlite3.open_v2('app.db');
+ *
+ * For SQLite in a worker thread (wa-sqlite's synchronous build, spinvm/sqlite/worker), `shareSqliteFiles`
+ * makes and shares its files here, where their pager runs.
  */
 export { loadSqlite, type LoadSqliteOptions, type SpinSqlite, type SqliteApi } from './load.js';
 export { SpinVfs, type SqliteVfsOptions } from './vfs.js';

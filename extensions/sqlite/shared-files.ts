@@ -18,7 +18,8 @@
  * reused in place by the next transaction rather than made and destroyed each time.
  */
 import { InvalidArgumentError, checkOptions, checkPositive, shareMemoryObject, type MemoryObject, type Vm } from '../../vmcore/index.js';
-import { META_EXISTS, META_SIZE, META_WORDS, type SharedSqliteFile, type SharedSqliteFilesHandle } from './shared-store.js';
+import { SqliteFileFullError } from './errors.js';
+import { META_EXISTS, META_SIZE, META_WORDS, META_WRITTEN, type SharedSqliteFile, type SharedSqliteFilesHandle } from './shared-store.js';
 import type { SqlitePagerChoice } from './storage.js';
 
 export interface ShareSqliteOptions {
@@ -89,6 +90,22 @@ export class SharedSqliteFiles {
   async read(name: string): Promise<Uint8Array> {
     const file = this.file(name);
     return file.object.read(0, file.meta[META_SIZE]!);
+  }
+
+  /**
+   * Makes `name` hold `bytes`, a whole file (a database made elsewhere, native SQLite's included), paged
+   * through its object like any other. Call it before the worker loads SQLite: the worker reads the size then.
+   */
+  async write(name: string, bytes: Uint8Array): Promise<void> {
+    const file = this.file(name);
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes', bytes, 'a Uint8Array');
+    if (bytes.length > file.object.size) throw new SqliteFileFullError(name, bytes.length, file.object.size);
+    await file.object.write(0, bytes);
+    const meta = file.meta;
+    // Older bytes past the new end stay below WRITTEN: the worker zeroes them before the file grows over them.
+    meta[META_WRITTEN] = Math.max(meta[META_WRITTEN]!, bytes.length);
+    meta[META_SIZE] = bytes.length;
+    meta[META_EXISTS] = 1;
   }
 
   /** Destroys the files' objects: a worker still using them gets DestroyedError (SQLITE_IOERR in SQLite). */

@@ -171,6 +171,39 @@ describe('SQLite in a worker thread over shared memory objects', () => {
     expect(answer.lastError).toMatchObject({ name: 'DestroyedError', code: 'SPINVM_DESTROYED' });
   });
 
+  it("opens a database native SQLite made, written in by the owner, and the owner reads the worker's changes back", async () => {
+    const native = new Database(files.path('made.db'));
+    native.exec(
+      "PRAGMA page_size = 512; CREATE TABLE t (x INTEGER, y TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT i, printf('%.300c', 'y') FROM n",
+    );
+    native.close();
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
+    await useDefaultPager(vm);
+    const shared = shareSqliteFiles(vm, { databases: ['w.db'] });
+    const made = readFileSync(files.path('made.db'));
+    expect(made.length).toBeGreaterThan(8 * POOL_BYTES);
+    await shared.write('w.db', made);
+    await expect(shared.write('w.db', new Uint8Array(65 << 20))).rejects.toThrow(/capacity/);
+    const answer = await inWorker(
+      {
+        mode: 'statements',
+        handle: shared.handle,
+        file: 'w.db',
+        before: ['SELECT count(*), sum(x), sum(length(y)) FROM t', 'DELETE FROM t WHERE x > 100', 'VACUUM'],
+        after: ['PRAGMA integrity_check'],
+      },
+      (resume) => resume(),
+    );
+    expect(answer.outcomes).toEqual([[[500, 125250, 150000]], [], [], [['ok']]]);
+    writeFileSync(files.path('back.db'), await shared.read('w.db'));
+    const back = new Database(files.path('back.db'), { readonly: true });
+    expect(back.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 100 });
+    back.close();
+    expect(shared.size('w.db')).toBeLessThan(made.length); // VACUUM cut the file
+    await shared.destroy();
+  });
+
   it('refuses bad arguments with InvalidArgumentError and makes nothing', async () => {
     vm = createVm({ shared: true, pageSize: PAGE, frames: POOL_FRAMES });
     expect(() => shareSqliteFiles(vm!, { databases: [] })).toThrow(InvalidArgumentError);
@@ -186,6 +219,7 @@ describe('SQLite in a worker thread over shared memory objects', () => {
     await plain.destroy();
     const shared = shareSqliteFiles(vm, { databases: ['a'] });
     expect(() => shared.size('b')).toThrow(InvalidArgumentError);
+    await expect(shared.write('a', 'bytes' as never)).rejects.toThrow(InvalidArgumentError);
     await expect(loadSqliteInWorker({} as never)).rejects.toThrow(InvalidArgumentError);
     await expect(loadSqliteInWorker(shared.handle, { timeout: -1 })).rejects.toThrow(InvalidArgumentError);
     for (const port of shared.handle.transfer) port.close();
