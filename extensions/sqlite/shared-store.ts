@@ -41,10 +41,11 @@ const ZEROS = new Uint8Array(64 * 1024);
  * owning thread for a page that is not resident (so `tryRead` and `tryWrite` answer true always, or throw
  * what the fault threw: the owner's pager failed, the object was destroyed, a timeout).
  *
- * Invariants: `size` (SQLite's size) <= `written` is not required, but bytes at or past `size` and below
- * `written` may hold a longer past (a journal deleted or cut), so they are zeroed before the file grows over
- * them and a write past the end leaves a gap of zeros; past `written` the object reads zeros already. `meta`
- * mirrors `size`, `written` and `exists` after every change, so the owner can read the file back.
+ * Invariants: `size` is SQLite's size, at most `capacity`; `written` is the end of the bytes ever written,
+ * past which the object reads zeros (its pages were never written). Bytes at or past `size` and below
+ * `written` may hold a longer past (a journal deleted or cut): they are zeroed before the file grows over
+ * them, so a write past the end leaves a gap of zeros. `meta` mirrors `size`, `written` and `exists` after
+ * every change, so the owner can read the file back.
  */
 export class SharedStore implements SqliteFileStore {
   size: number;
