@@ -6,6 +6,9 @@
  *
  *   const { sqlite3, vfs } = await loadSqlite(vm);
  *   const db = await sqlite3.open_v2('app.db');
+ *
+ * For SQLite in a worker thread (wa-sqlite's synchronous build, spinvm/sqlite/worker), `shareSqliteFiles`
+ * makes and shares its files here, where their pager runs.
  */
 export { loadSqlite, type LoadSqliteOptions, type SpinSqlite, type SqliteApi } from './load.js';
 export { SpinVfs, type SqliteVfsOptions } from './vfs.js';
@@ -13,3 +16,5 @@ export { SqliteFiles, type OutValue } from './files.js';
 export { MappedStore, ObjectStore, type SqliteFileStore } from './store.js';
 export { DirectoryStorage, MemoryStorage, type SqlitePagerChoice, type SqliteStorage, type TemporaryStorage } from './storage.js';
 export { SqliteFileFullError, SqliteUnavailableError } from './errors.js';
+export { SharedSqliteFiles, shareSqliteFiles, type ShareSqliteOptions } from './shared-files.js';
+export type { SharedSqliteFilesHandle } from './shared-store.js';

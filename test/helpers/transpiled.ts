@@ -15,8 +15,11 @@ function sources(folder: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** The folder holding the JavaScript; `file('test/shared/x.worker.ts')` names one transpiled file in it. */
-export function transpiled(): { dir: string; file: (source: string) => string; remove: () => void } {
+/**
+ * The folder holding the JavaScript; `file('test/shared/x.worker.ts')` names one transpiled file in it.
+ * `extra`: more folders a test's worker needs (extensions/sqlite, test/sqlite...).
+ */
+export function transpiled(extra: readonly string[] = []): { dir: string; file: (source: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'spinvm-transpiled-'));
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -24,7 +27,7 @@ export function transpiled(): { dir: string; file: (source: string) => string; r
     experimentalDecorators: true,
     esModuleInterop: true,
   };
-  for (const folder of FOLDERS) {
+  for (const folder of [...FOLDERS, ...extra]) {
     for (const path of sources(folder)) {
       const out = join(dir, relative(REPO, path)).replace(/\.ts$/, '.js');
       mkdirSync(dirname(out), { recursive: true });
