@@ -70,7 +70,7 @@ describe('the example pager package against the compiled spinvm, with plain node
   it('`spinvm conformance spinvm-example-pager` (the bin) passes and exits 0', () => {
     const r = node([join(pkg, 'dist/cli/main.js'), 'conformance', 'spinvm-example-pager', '--runs', '20']);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/ChecksummedMapPager: 39 passed, 0 failed, 6 skipped/);
+    expect(r.out).toMatch(/ChecksummedMapPager: 42 passed, 0 failed, 6 skipped/);
   });
 
   it('`spinvm conformance` exits 1 for a broken pager', () => {
@@ -82,7 +82,7 @@ describe('the example pager package against the compiled spinvm, with plain node
   it("the package's own test suite registers the kit with node:test through `spinvm/conformance`", () => {
     const r = node(['--test', join(app, 'node_modules/spinvm-example-pager/test/conformance.test.js')]);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toMatch(/# pass 39/);
+    expect(r.out).toMatch(/# pass 42/);
     expect(r.out).toMatch(/# fail 0/);
   });
 

@@ -94,7 +94,7 @@ describe('a pager package outside the source tree', () => {
     expect(text).toMatch(/level\s+check\s+result\s+time\n/);
     expect(text).toMatch(/round-trip\s+passed/);
     expect(text).toMatch(/- level 1 › .*\(skipped: the pager is not declared persistent\)/);
-    expect(text).toMatch(/ChecksummedMapPager: 39 passed, 0 failed, 6 skipped/);
+    expect(text).toMatch(/ChecksummedMapPager: 42 passed, 0 failed, 6 skipped/);
   });
 
   it('--export picks a Pager subclass with static capabilities; a path works as well as a package name', async () => {

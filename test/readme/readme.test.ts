@@ -13,7 +13,7 @@
 // A file whose folder does not exist yet is written once a later run block has made it (as a reader would).
 // In `npm install` lines the package name `spinvm` stands for the tarball; npm uses its cache first.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { packedSpinvm } from '../helpers/packed.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -110,6 +110,7 @@ describe('the README, followed as written on a fresh project', () => {
         writeReady();
         continue;
       }
+      mkdirSync(join(work, block.target), { recursive: true }); // a run block's folder is made if missing
       shell(block, join(work, block.target), script(block.body));
       writeReady();
     }
