@@ -6,6 +6,7 @@ import type { FramePool } from '../frames/frame-pool.js';
 import type { FrameState } from '../frames/frame-state.js';
 import type { FrameOwner, PageQueue } from '../page-queue/page-queue.js';
 import type { ReplacementPolicy } from '../page-queue/replacement-policy.js';
+import { BogoPager } from '../pager/bogo-pager.js';
 import type { Pager } from '../pager/pager.js';
 import type { Deferred } from '../util/maybe-promise.js';
 import { checkIndex } from '../validate.js';
@@ -96,6 +97,8 @@ export class MemoryObjectRep implements FrameOwner {
   readonly onDestroyed: (object: MemoryObject) => void;
   /** @internal The pager can page a clean page in again, so clean pages are dropped without a page-out. */
   readonly refills: boolean;
+  /** @internal The pager is vmcore's own bogopager (not a subclass): a page-in is a zeroed frame, with no call. */
+  readonly zeroFills: boolean;
   /** @internal The pager reads runs (a pager from an older spinvm's Pager class may lack the methods). */
   readonly readsRuns: boolean;
   /** @internal The pager overwrites whole frames, so page-ins need not zero them first. */
@@ -142,6 +145,7 @@ export class MemoryObjectRep implements FrameOwner {
     this.pageCount = Math.ceil(parts.size / this.pageSize);
     this.refills = parts.pager.refillsCleanPages;
     this.fillsWhole = parts.pager.fillsWholeFrames === true;
+    this.zeroFills = parts.pager.constructor === BogoPager;
     this.readsRuns = typeof parts.pager.pageInRunLength === 'function' && typeof parts.pager.pageInRun === 'function';
     this.keyBase = (parts.id % 2 ** 21) * 2 ** 32;
     this.pageShift = Math.log2(this.pageSize);

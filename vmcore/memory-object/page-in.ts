@@ -233,6 +233,11 @@ function fill(rep: MemoryObjectRep, page: number, frame: number, access: Access,
     else frames.free(frame);
     throw rep.destroyedError();
   }
+  if (rep.zeroFills) {
+    // The bogopager's page-in is a zeroed frame: done here, without a view or a call (a zero-fill fault's cost).
+    if (frames.beginPageIn(frame, rep.id, page)) rep.pool.zero(frame);
+    return settleIn(rep, page, frame, access, attempt, ResultCode.Success, pending);
+  }
   if (attempt === 0 && frames.beginPageIn(frame, rep.id, page) && !rep.fillsWhole) rep.pool.zero(frame);
   let answer: PagerAnswer;
   try {
