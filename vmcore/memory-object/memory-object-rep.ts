@@ -189,7 +189,7 @@ export interface Inflight {
 
 /**
  * What the paths ask of an object shared with worker threads (vmcore/shared/protocol.ts argues why these
- * three places suffice): workers pin frames and mark them dirty in shared memory of their own, which only
+ * places suffice): workers pin frames and mark them dirty in shared memory of their own, which only
  * the instance's thread folds into the frame state.
  */
 export interface SharedHooks {
@@ -199,6 +199,12 @@ export interface SharedHooks {
    * then maps the page again and keeps the frame.
    */
   mayDrop(frame: number): boolean;
+  /**
+   * The page's entry was just invalidated because the page is being discarded (truncation): answers false if
+   * a worker pins the frame (now pinned on its behalf until it lets go, so it must not be freed); else the
+   * workers' writes to it are forgotten with the page.
+   */
+  mayDiscard(frame: number): boolean;
   /** Before a flush: workers' writes become dirty bits. */
   fold(): void;
   /** The object is being destroyed: workers see it before any frame is freed, and blocked ones wake. */
