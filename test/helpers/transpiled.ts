@@ -10,13 +10,17 @@ const REPO = join(import.meta.dirname, '../..');
 const FOLDERS = ['vmcore', 'extensions/worker', 'test/shared'];
 
 function sources(folder: string): string[] {
+  if (folder.endsWith('.ts')) return [join(REPO, folder)];
   return readdirSync(join(REPO, folder), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
     .map((e) => join(e.parentPath, e.name));
 }
 
-/** The folder holding the JavaScript; `file('test/shared/x.worker.ts')` names one transpiled file in it. */
-export function transpiled(): { dir: string; file: (source: string) => string; remove: () => void } {
+/**
+ * The folder holding the JavaScript; `file('test/shared/x.worker.ts')` names one transpiled file in it.
+ * `folders` are the source folders (or single files) to transpile: the bench's smoke run names its own.
+ */
+export function transpiled(folders: readonly string[] = FOLDERS): { dir: string; file: (source: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'spinvm-transpiled-'));
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -24,7 +28,7 @@ export function transpiled(): { dir: string; file: (source: string) => string; r
     experimentalDecorators: true,
     esModuleInterop: true,
   };
-  for (const folder of FOLDERS) {
+  for (const folder of folders) {
     for (const path of sources(folder)) {
       const out = join(dir, relative(REPO, path)).replace(/\.ts$/, '.js');
       mkdirSync(dirname(out), { recursive: true });
