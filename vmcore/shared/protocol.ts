@@ -75,6 +75,17 @@ import type { MessagePort } from 'node:worker_threads';
  *    in place), races the zeroing: a read may see old bytes and zeros mixed, and what a write leaves after the
  *    zeroing is kept and, by its dirty byte, written back. Nothing is freed under a copy, and no other page's
  *    bytes are ever seen.
+ *
+ * Why a read pins instead of validating a generation (a seqlock: load a per-frame generation, copy, load it
+ * again). Pins cost two SeqCst stores per access, most of a resident read's time in a worker. A seqlock
+ * would need its copy, plain reads of the frame, to be ordered before its second load of the generation.
+ * ECMAScript's memory model gives no such order: a plain read synchronizes with nothing, so it may read a
+ * byte that the owner writes after bumping the generation, while the second load still sees the old one
+ * (C++ seqlocks need a fence here that JavaScript lacks; on ARM64 a load-acquire does not keep earlier
+ * loads before it). It would hold on x86 as V8 compiles it today, which is no argument. With pins every
+ * byte a worker copies happens-before the owner reuses the frame: the owner reuses it only after a SeqCst
+ * load of the worker's PIN that no longer names it, which reads from the unpin made after the copy or from a
+ * later store of that word (rule 1 covers a pin that comes later still).
  */
 
 /** Int32 words per handle line: 64 bytes, so that workers' pins do not share a cache line. */
