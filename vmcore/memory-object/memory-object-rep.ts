@@ -200,11 +200,13 @@ export interface SharedHooks {
    */
   mayDrop(frame: number): boolean;
   /**
-   * The page's entry was just invalidated because the page is being discarded (truncation): answers false if
-   * a worker pins the frame (now pinned on its behalf until it lets go, so it must not be freed); else the
-   * workers' writes to it are forgotten with the page.
+   * The page's entry was just invalidated because the page is being discarded (truncation): a frame a worker
+   * pins is pinned on its behalf until it lets go (so it cannot be freed under the copy); else the workers'
+   * writes to it are forgotten with the page.
    */
-  mayDiscard(frame: number): boolean;
+  discarding(frame: number): void;
+  /** Pins held on the frame on workers' behalf: part of its pin count that this thread does not hold. */
+  heldPins(frame: number): number;
   /** Before a flush: workers' writes become dirty bits. */
   fold(): void;
   /** The object is being destroyed: workers see it before any frame is freed, and blocked ones wake. */

@@ -62,19 +62,20 @@ import type { MessagePort } from 'node:worker_threads';
  *    PIN and frees the handle's line; the frames it held go at the next poll.
  *
  * 7. Truncation (`discardFrom`, life-cycle.ts) takes pages away as `drop` does: it stores table[p] = -1, then
- *    loads every PIN (`mayDiscard`). No PIN names the frame: by rule 1 no validated copy is under way and
- *    none can begin, so the frame is freed and its worker-dirty byte cleared (writes before the cut go with
- *    the page). A PIN names it: that worker may be inside a copy validated before the store, so the frame is
- *    pinned on its behalf and leaves the object as an orphan, mapped nowhere; the poll frees it once the PIN
- *    is gone, clearing its dirty byte then (no copy can validate against a frame no entry maps, so no later
- *    write sets it). The copy is ordered before the cut: a read sees the page's old bytes whole, a write lands
- *    in the page the cut forgets. The worker's next access faults and gets the page as the pager has it now.
- *    A frame the owner itself uses (pinned here, or in a page-out) cannot leave: as without workers it is
- *    zeroed in place, made clean and mapped again (the entry is -1 only while the pins are looked at). A
- *    worker copying that frame at that instant, like one copying the page the cut falls in (its tail zeroed
- *    in place), races the zeroing: a read may see old bytes and zeros mixed, and what a write leaves after the
- *    zeroing is kept and, by its dirty byte, written back. Nothing is freed under a copy, and no other page's
- *    bytes are ever seen.
+ *    loads every PIN (`discarding`). No PIN names the frame: by rule 1 no validated copy is under way and none
+ *    can begin, so the frame is freed (unless pins held for workers by an earlier look are still on it: then as
+ *    below) and its worker-dirty byte cleared (writes before the cut go with the page). A PIN names it: that
+ *    worker may be inside a copy validated before the store, so the frame is pinned on its behalf and leaves
+ *    the object as an orphan, mapped nowhere; the poll frees it once no PIN names it, clearing its dirty byte
+ *    then (no copy can validate against a frame no entry maps, so no later write sets it). The copy is ordered
+ *    before the cut: a read sees the page's old bytes whole, a write lands in the page the cut forgets. The
+ *    worker's next access faults and gets the page as the pager has it now. A frame the owner itself uses
+ *    (pinned by this thread, not for a worker, or in a page-out) cannot leave: as without workers it is zeroed
+ *    in place, made clean and mapped again (the entry is -1 only while the pins are looked at). A worker
+ *    copying that frame at that instant, like one copying the page the cut falls in (its tail zeroed in place),
+ *    races the zeroing: a read may see old bytes and zeros mixed, and what a write leaves after the zeroing is
+ *    kept and, by its dirty byte, written back. Nothing is freed under a copy, and no other page's bytes are
+ *    ever seen.
  *
  * Why a read pins instead of validating a generation (a seqlock: load a per-frame generation, copy, load it
  * again). Pins cost two SeqCst stores per access, most of a resident read's time in a worker. A seqlock

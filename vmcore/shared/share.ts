@@ -162,13 +162,13 @@ class SharedObject implements SharedHooks {
     return true;
   }
 
-  mayDiscard(frame: number): boolean {
-    if (this.named(frame)) {
-      this.hold(frame);
-      return false;
-    }
-    Atomics.store(this.dirty, frame, 0); // what workers wrote there goes with the page
-    return true;
+  discarding(frame: number): void {
+    if (this.named(frame)) this.hold(frame);
+    else Atomics.store(this.dirty, frame, 0); // what workers wrote there goes with the page
+  }
+
+  heldPins(frame: number): number {
+    return this.held.get(frame) ?? 0;
   }
 
   fold(): void {
