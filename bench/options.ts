@@ -1,7 +1,7 @@
 /** Command-line options of `spinvm bench` and the sizes every workload derives from them. */
 import { parseStrict, UsageError } from '../cli/index.js';
 
-export const WORKLOADS = ['hits', 'faults', 'scan', 'random', 'swap', 'objects', 'memory', 'scaling', 'policies', 'redis', 'sqlite'] as const;
+export const WORKLOADS = ['hits', 'faults', 'scan', 'random', 'swap', 'objects', 'memory', 'scaling', 'policies', 'redis', 'sqlite', 'worker'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {

@@ -223,6 +223,33 @@ export function evaluateIssue13(rows: Row[], scaling: ScalingRow[], policies: Po
   return out;
 }
 
+/** The targets of issue 14 (a memory object shared with worker threads), from the `worker` workload's rows. */
+export function evaluateIssue14(rows: Row[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const push = collector(14, out);
+  const spin4 = find(rows, 'worker', (r) => r.impl === 'spinvm/worker getUint(o, 4)');
+  const u8 = find(rows, 'worker', (r) => r.impl === 'Uint8Array in the worker');
+  push(
+    'worker-hits',
+    "a worker's resident 4-byte reads (`spinvm/worker` `getUint`) against a `Uint8Array` read in the same worker",
+    ratioOf(spin4, u8),
+    { cmp: '>=', limit: 0.3 },
+    `spinvm/worker ${ns(spin4?.nsPerOp)} / Uint8Array ${ns(u8?.nsPerOp)} a read`,
+  );
+  const fault = find(rows, 'worker', (r) => r.impl.startsWith('spinvm/worker getUint, every read a miss'));
+  const synckit = find(rows, 'worker', (r) => r.impl.startsWith('synckit'));
+  const unavailable = rows.find((r) => r.workload === 'worker' && r.impl.startsWith('synckit') && !r.available);
+  push(
+    'worker-fault',
+    "a worker's fault round trip, a synchronous pager on the owning thread (median)",
+    fault?.p50Ns === undefined ? null : fault.p50Ns / 1000,
+    { cmp: '<', limit: 20 },
+    `spinvm p50 ${ns(fault?.p50Ns)}, p99 ${ns(fault?.p99Ns)}; synckit createSyncFn ${unavailable ? (unavailable.note ?? 'n/a') : `p50 ${ns(synckit?.p50Ns)}, p99 ${ns(synckit?.p99Ns)}`}`,
+    'µs',
+  );
+  return out;
+}
+
 /** The bench's first targets (issue 6). */
 export function evaluateTargets(rows: Row[], scaling: ScalingRow[]): TargetResult[] {
   const out: TargetResult[] = [];
@@ -540,13 +567,14 @@ export function formatResults(res: BenchResults): string {
 }
 
 /**
- * The targets as a Markdown table, as the README shows them: issue 13's, then issue 6's; each figure the
+ * The targets as a Markdown table, as the README shows them: issue 14's, issue 13's, then issue 6's; each figure the
  * median of the runs with their range, the details below.
  */
 export function formatTargets(res: Pick<BenchResults, 'targets' | 'runs'>): string[] {
   const lines: string[] = [];
   const runs = res.runs > 1 ? `, the median (min–max) of ${res.runs} runs` : ', one run';
   for (const [issue, title] of [
+    [14, 'targets (issue 14: worker threads)'],
     [13, 'targets (issue 13)'],
     [6, 'earlier targets (issue 6)'],
   ] as const) {

@@ -66,7 +66,7 @@ export interface Goal {
 
 export interface TargetResult {
   id: string;
-  /** The issue that set the target (13: the performance issue; 6: the bench's first targets). */
+  /** The issue that set the target (14: worker threads; 13: the performance issue; 6: the bench's first targets). */
   issue: number;
   description: string;
   /** Details of the figure: what it was computed from. */
@@ -122,7 +122,7 @@ export interface BenchResults {
   options: Record<string, unknown>;
   rows: Row[];
   scaling: ScalingRow[];
-  /** The targets of issue 13 and then those of issue 6; with --runs, each the median over the runs. */
+  /** The targets of issue 14, of issue 13 and then those of issue 6; with --runs, each the median over the runs. */
   targets: TargetResult[];
   /** How many times the selected workloads ran (--runs); the rows and scaling table are the last run's. */
   runs: number;

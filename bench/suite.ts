@@ -5,7 +5,7 @@ import { Context } from './context.js';
 import { calibrateTimer, now } from './measure.js';
 import { DEFAULT_OPTIONS, sizesFor, WORKLOADS, type BenchOptions, type WorkloadName } from './options.js';
 import { loadPeers, missingPeersMessage, type Peers } from './peers.js';
-import { combineRuns, computeRatios, evaluateIssue13, evaluateTargets } from './report.js';
+import { combineRuns, computeRatios, evaluateIssue13, evaluateIssue14, evaluateTargets } from './report.js';
 import type { BenchResults, TargetResult } from './results.js';
 import { faults } from './workloads/faults.js';
 import { hits, hitsDenseCacheExperiment } from './workloads/hits.js';
@@ -18,8 +18,9 @@ import { scan } from './workloads/scan.js';
 import { redis } from './workloads/redis.js';
 import { sqlite } from './workloads/sqlite.js';
 import { swap } from './workloads/swap.js';
+import { worker } from './workloads/worker.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis, sqlite };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis, sqlite, worker };
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
@@ -88,7 +89,7 @@ export async function runSuite(partial: Partial<BenchOptions> = {}, run: RunOpti
         await hitsDenseCacheExperiment(ctx);
       }
       primary = computeRatios(ctx.rows);
-      perRun.push([...evaluateIssue13(ctx.rows, ctx.scaling, ctx.policies), ...evaluateTargets(ctx.rows, ctx.scaling)]);
+      perRun.push([...evaluateIssue14(ctx.rows), ...evaluateIssue13(ctx.rows, ctx.scaling, ctx.policies), ...evaluateTargets(ctx.rows, ctx.scaling)]);
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -65,6 +65,12 @@ const EXPECTED: Record<string, string[]> = {
     'fs.writeSync 4 bytes per write',
   ],
   memory: ['spinvm file pager, scan of 4× the pool', 'spinvm default pager, writes to 4× the pool'],
+  worker: [
+    'spinvm/worker getUint(o, 4)',
+    'Uint8Array in the worker',
+    'spinvm/worker getUint, every read a miss',
+    'synckit createSyncFn (its worker copies the page)',
+  ],
   objects: [
     'spinvm getUint',
     'spinvm createMemoryObject',
@@ -203,12 +209,13 @@ describe('spinvm bench --smoke', () => {
     ]) {
       expect(ids).toContain(id);
     }
+    expect(results.targets.filter((t) => t.issue === 14).map((t) => t.id)).toEqual(['worker-hits', 'worker-fault']);
     expect(ids.some((id) => /^random-zipf-.*-vs-lru-cache$/.test(id))).toBe(true);
     expect(ids.some((id) => /^random-zipf-.*-hit-ratio$/.test(id))).toBe(true);
     // Every target of a full smoke run has a figure, and its verdict is that figure against its goal.
     // (Issue 6's kernel mmap target has none where the optional mmap peer is not installed.)
     for (const t of results.targets) {
-      if (t.issue === 13) expect(Number.isFinite(t.value), `${t.id}: ${t.measured}`).toBe(true);
+      if (t.issue === 13 || t.issue === 14) expect(Number.isFinite(t.value), `${t.id}: ${t.measured}`).toBe(true);
       expect(t.met, t.id).toBe(t.value === null ? null : meets(t.value, t.goal));
       expect(t.goalText).toMatch(/\S/);
     }
@@ -220,6 +227,7 @@ describe('spinvm bench --smoke', () => {
     expect(text).toContain('| target | measured | goal | met |');
     expect(text).toContain('| resident 4-byte hits (`getUint`) against a `Uint8Array` | ');
     expect(text).toContain('earlier targets (issue 6)');
+    expect(text).toContain('targets (issue 14: worker threads), one run');
     expect(text).toMatch(/spinvm÷peer/);
   });
 

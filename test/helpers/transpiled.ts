@@ -7,9 +7,10 @@ import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
 const REPO = join(import.meta.dirname, '../..');
-const FOLDERS = ['vmcore', 'extensions/worker', 'test/shared'];
+export const FOLDERS = ['vmcore', 'extensions/worker', 'test/shared'];
 
 function sources(folder: string): string[] {
+  if (folder.endsWith('.ts')) return [join(REPO, folder)];
   return readdirSync(join(REPO, folder), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
     .map((e) => join(e.parentPath, e.name));
@@ -17,9 +18,9 @@ function sources(folder: string): string[] {
 
 /**
  * The folder holding the JavaScript; `file('test/shared/x.worker.ts')` names one transpiled file in it.
- * `extra`: more folders a test's worker needs (extensions/sqlite, test/sqlite...).
+ * `folders` are the source folders (or single files) to transpile: the bench's smoke run names its own.
  */
-export function transpiled(extra: readonly string[] = []): { dir: string; file: (source: string) => string; remove: () => void } {
+export function transpiled(folders: readonly string[] = FOLDERS): { dir: string; file: (source: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'spinvm-transpiled-'));
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -27,7 +28,7 @@ export function transpiled(extra: readonly string[] = []): { dir: string; file: 
     experimentalDecorators: true,
     esModuleInterop: true,
   };
-  for (const folder of [...FOLDERS, ...extra]) {
+  for (const folder of folders) {
     for (const path of sources(folder)) {
       const out = join(dir, relative(REPO, path)).replace(/\.ts$/, '.js');
       mkdirSync(dirname(out), { recursive: true });

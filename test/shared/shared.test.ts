@@ -2,7 +2,16 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { attach } from '../../extensions/worker/index.js';
-import { createVm, DestroyedError, InvalidArgumentError, Pager, ResultCode, shareMemoryObject, type PagerAnswer } from '../../index.js';
+import {
+  createVm,
+  DestroyedError,
+  InvalidArgumentError,
+  Pager,
+  ResultCode,
+  shareMemoryObject,
+  type PagerAnswer,
+  type SharedMemoryObjectHandle,
+} from '../../index.js';
 import { SharedPageTable } from '../../vmcore/index.js';
 import { RecordingPager, ScriptedPager } from '../helpers/pagers.js';
 import { Prng } from '../helpers/prng.js';
@@ -80,6 +89,104 @@ describe('a memory object whose size changes while shared', () => {
     expect(await object.read(0, 2)).toEqual(new Uint8Array([1, 7]));
     here.close();
     await vm.destroy();
+  });
+});
+
+/** Fills page p with (p + 1) & 255, from the next turn when `async`; clean pages are refilled, so nothing is paged out. */
+class MarkerPager extends Pager {
+  constructor(private readonly async: boolean) {
+    super();
+  }
+  override get refillsCleanPages(): boolean {
+    return true;
+  }
+  override pageIn(page: number, frame: Uint8Array): PagerAnswer {
+    frame.fill((page + 1) & 255);
+    return this.async ? new Promise((resolve) => setImmediate(() => resolve(ResultCode.Success))) : ResultCode.Success;
+  }
+}
+
+/** The bytes of `frame` as a worker sees them through `handle`. */
+function frameBytes(handle: SharedMemoryObjectHandle, frame: number): Uint8Array {
+  const at = (frame & handle.chunkMask) * handle.pageSize;
+  return new Uint8Array(handle.chunks[frame >>> handle.chunkShift]!, at, handle.pageSize);
+}
+
+describe('truncating a memory object shared with workers', () => {
+  it('a page a worker pins leaves the object, but its frame is not reused until the worker lets go', async () => {
+    const vm = createVm({ shared: true, pageSize: 512, frames: 3, policy: 'fifo' });
+    const object = vm.createMemoryObject({ size: 8 * 512, pager: new RecordingPager() });
+    await object.write(3 * 512, new Uint8Array(512).fill(42));
+    const handle = shareMemoryObject(object);
+    const w = run({ mode: 'pin', handle: shareMemoryObject(object), page: 3 });
+    const exited = w.done.catch((err: Error) => err.message);
+    const { pinned } = (await w.first) as { pinned: number };
+    // The reclaimer finds the frame pinned by the worker and keeps it, pinned here on the worker's behalf.
+    const other = vm.createMemoryObject({ size: 6 * 512, pager: new RecordingPager() });
+    for (let p = 0; p < 6; p++) await other.write(p * 512, new Uint8Array(512).fill(0xee));
+    expect(new Int32Array(handle.table)[3]).toBe(pinned);
+    object.discardFrom(2 * 512); // as a mapped file cut short does: the page goes, though its frame cannot yet
+    expect(new Int32Array(handle.table)[3]).toBe(-1);
+    expect(object.stat().residentPages).toBe(0);
+    // The pool's two other frames serve everything else; the pinned one keeps the bytes under the copy.
+    for (let p = 0; p < 6; p++) await other.write(p * 512 + 1, new Uint8Array(511).fill(0xee));
+    expect(frameBytes(handle, pinned).every((b) => b === 42)).toBe(true);
+    expect(vm.stat().freeFrames).toBe(0);
+    // The page comes back as its pager has it: paged out when the reclaimer first tried the frame (a file
+    // pager would have been cut too; this one keeps what it was given).
+    expect(await object.read(3 * 512, 2)).toEqual(new Uint8Array([42, 42]));
+    await w.worker.terminate();
+    expect(await exited).toMatch(/worker exited/);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the port's close arrives; the poll frees the orphan
+    await other.destroy();
+    await object.destroy();
+    expect(vm.stat().freeFrames).toBe(3);
+    handle.port.close();
+    await vm.destroy();
+  });
+
+  it("workers' writes to a truncated page go with it; a write after the cut is kept and written back", async () => {
+    const vm = createVm({ shared: true, pageSize: 512, frames: 4 });
+    const pager = new RecordingPager();
+    const object = vm.createMemoryObject({ size: 4 * 512, pager });
+    await object.write(0, new Uint8Array([1]));
+    await object.write(2 * 512, new Uint8Array([1]));
+    await object.flush();
+    const here = attach(shareMemoryObject(object)); // resident pages only: a miss on this thread would wait on itself
+    here.setUint(2 * 512, 1, 9);
+    object.discardFrom(2 * 512);
+    expect(object.stat().dirtyPages).toBe(0);
+    here.setUint(1, 1, 7);
+    expect(object.stat().dirtyPages).toBe(1);
+    await object.flush();
+    expect(pager.store.get(0)?.subarray(0, 2)).toEqual(new Uint8Array([1, 7]));
+    expect(pager.store.get(2)?.[0]).toBe(1); // what the cut forgot was never paged out
+    here.close();
+    await vm.destroy();
+  });
+
+  it('across real threads: workers reading while the owner cuts the object again and again never see another page', async () => {
+    const rand = new Prng(21);
+    const vm = createVm({ shared: true, pageSize: 512, frames: 6 });
+    const object = vm.createMemoryObject({ size: 24 * 512, pager: new MarkerPager(true) });
+    const other = vm.createMemoryObject({ size: 12 * 512, pager: new MarkerPager(false) });
+    const workers = [1, 2].map((seed) => run({ mode: 'marker', handle: shareMemoryObject(object), seed, ops: 4000 }));
+    let settled = false;
+    const all = Promise.all(workers.map((w) => w.done)).finally(() => (settled = true));
+    let cuts = 0;
+    while (!settled) {
+      object.discardFrom(rand.int(24) * 512);
+      cuts++;
+      // Another object takes the frames just freed, with bytes no page of `object` holds.
+      for (let i = 0; i < 3; i++) await other.read(rand.int(12) * 512, 1);
+      await new Promise((resolve) => setImmediate(resolve)); // the workers' faults are served meanwhile
+    }
+    const results = await all;
+    for (const r of results) expect(r.error).toBeUndefined();
+    expect(results.map((r) => r.result)).toEqual([{ reads: 4000 }, { reads: 4000 }]);
+    expect(cuts).toBeGreaterThan(10);
+    await vm.destroy();
+    expect(vm.stat().freeFrames).toBe(6);
   });
 });
 
@@ -182,6 +289,21 @@ describe('a memory object shared with workers', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
       expect(vm.stat().freeFrames).toBe(4);
     }
+  });
+
+  it("stat().dirtyPages counts a worker's writes at once, before any flush or reclaim looks", async () => {
+    const pager = new RecordingPager();
+    const vm = createVm({ shared: true, pageSize: 512, frames: 8 });
+    const object = vm.createMemoryObject({ size: 8 * 512, pager });
+    await object.read(0, 8 * 512);
+    expect(object.stat().dirtyPages).toBe(0);
+    const w = await run({ mode: 'fault', handle: shareMemoryObject(object), offsets: [5, 600, 601, 3000], write: 77 }).done;
+    expect(w.error).toBeUndefined();
+    expect(object.stat().dirtyPages).toBe(3);
+    expect(await object.flush()).toBe(3);
+    expect(object.stat().dirtyPages).toBe(0);
+    expect([pager.store.get(0)?.[5], pager.store.get(1)?.[600 - 512], pager.store.get(5)?.[3000 - 2560]]).toEqual([77, 77, 77]);
+    await vm.destroy();
   });
 
   it("a pager's failure comes back as RemoteFaultError, and a slow owner as FaultTimeoutError", async () => {

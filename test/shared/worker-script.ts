@@ -21,6 +21,8 @@ export interface FaultJob {
   offsets: number[];
   timeout?: number;
   async?: boolean;
+  /** Writes this byte at each offset instead of reading. */
+  write?: number;
 }
 
 export interface PinJob {
@@ -29,7 +31,14 @@ export interface PinJob {
   page: number;
 }
 
-export type Job = ModelJob | FaultJob | PinJob;
+export interface MarkerJob {
+  mode: 'marker';
+  handle: SharedMemoryObjectHandle;
+  seed: number;
+  ops: number;
+}
+
+export type Job = ModelJob | FaultJob | PinJob | MarkerJob;
 
 export interface Failure {
   error: { name: string; code: string | undefined; message: string; remoteCode?: string };
@@ -110,7 +119,10 @@ async function faults(job: FaultJob): Promise<{ bytes: number[] }> {
   const object = attach(job.handle, job.timeout === undefined ? undefined : { timeout: job.timeout });
   parentPort!.postMessage({ attached: true });
   const bytes: number[] = [];
-  for (const offset of job.offsets) bytes.push(job.async ? (await object.read(offset, 1))[0]! : object.getUint(offset, 1));
+  for (const offset of job.offsets) {
+    if (job.write !== undefined) object.setUint(offset, 1, job.write);
+    else bytes.push(job.async ? (await object.read(offset, 1))[0]! : object.getUint(offset, 1));
+  }
   return { bytes };
 }
 
@@ -127,8 +139,39 @@ function pin(job: PinJob): never {
   throw new Error('unreachable');
 }
 
+/**
+ * Reads whole pages and words of an object whose pager fills page p with (p + 1) & 255 and that nobody
+ * writes: any other byte is another page's (a frame taken from under the copy). Answers how many reads.
+ */
+function markers(job: MarkerJob): { reads: number } {
+  const object = attach(job.handle);
+  const rand = mulberry(job.seed);
+  const pages = object.size / object.pageSize;
+  const page = new Uint8Array(object.pageSize);
+  for (let op = 0; op < job.ops; op++) {
+    const p = rand(pages);
+    const marker = (p + 1) & 255;
+    if (op % 2 === 0) {
+      object.readIntoSync(p * object.pageSize, page);
+      for (let i = 0; i < page.length; i++) if (page[i] !== marker) throw new Error(`page ${p} byte ${i}: got ${page[i]}, its marker is ${marker}`);
+    } else {
+      const word = object.getUint(p * object.pageSize + 4 * rand(object.pageSize / 4), 4);
+      if (word !== marker * 0x01010101) throw new Error(`page ${p}: got word ${word.toString(16)}, its marker is ${marker}`);
+    }
+  }
+  object.close();
+  return { reads: job.ops };
+}
+
 const job = workerData as Job;
-const run = job.mode === 'model' ? model(job) : job.mode === 'fault' ? faults(job) : Promise.resolve(pin(job));
+const run =
+  job.mode === 'model'
+    ? model(job)
+    : job.mode === 'fault'
+      ? faults(job)
+      : job.mode === 'marker'
+        ? Promise.resolve().then(() => markers(job))
+        : Promise.resolve(pin(job));
 run.then(
   (result) => parentPort!.postMessage({ result }),
   (err: Error & { code?: string; remoteCode?: string }) => {

@@ -9,11 +9,11 @@ import { shareSqliteFiles, type SharedSqliteFiles } from '../../extensions/sqlit
 import { loadSqliteInWorker } from '../../extensions/sqlite/worker.js';
 import { RecordingPager, ScriptedPager } from '../helpers/pagers.js';
 import { tempFiles } from '../helpers/temp-files.js';
-import { transpiled } from '../helpers/transpiled.js';
+import { FOLDERS, transpiled } from '../helpers/transpiled.js';
 import { compare, nativeRunner, workload, type Outcome, type Runner } from './workload.js';
 import type { StatementsAnswer, StatementsJob, WorkloadAnswer, WorkloadJob } from './worker-script.js';
 
-const js = transpiled(['extensions/sqlite', 'test/sqlite', 'test/helpers']);
+const js = transpiled([...FOLDERS, 'extensions/sqlite', 'test/sqlite', 'test/helpers']);
 afterAll(() => js.remove());
 const files = tempFiles('spinvm-sqlite-worker-');
 

@@ -79,8 +79,9 @@ export function grow(rep: MemoryObjectRep, size: number, cache: Cache): void {
 /**
  * Forgets every byte from `offset` on, without paging anything out (POSIX truncate). Pages wholly past it
  * leave the cache, dirty or not, and their frames go back to the pool; the rest of the page `offset` falls
- * in reads zeros. A frame still in use (pinned, or in a page-out) cannot be taken away: it is zeroed, made
- * clean and stays resident.
+ * in reads zeros. A frame still in use here (pinned, or in a page-out) cannot be taken away: it is zeroed,
+ * made clean and stays resident. A frame only workers pin (shared objects) leaves the object as an orphan,
+ * freed once they let go (vmcore/shared/protocol.ts, rule 7).
  */
 export function discardFrom(rep: MemoryObjectRep, offset: number): void {
   if (rep.destroyed) return;
@@ -92,16 +93,27 @@ export function discardFrom(rep: MemoryObjectRep, offset: number): void {
   rep.cache.iterate((page) => {
     if (page >= first) gone.push(page);
   });
+  const shared = rep.shared;
   for (const page of gone) {
     const frame = rep.cache.lookup(page);
-    if (frames.inUse(frame)) {
+    // In use here: in a page-out, or pinned by this thread (pins held for workers are theirs, see below).
+    const inUse = frames.isBusy(frame) || frames.pinCount(frame) > (shared?.heldPins(frame) ?? 0);
+    // Shared: the entry is invalid before the workers' pins are looked at, as in the reclaimer's `drop`.
+    if (shared !== undefined) {
+      rep.cache.invalidate(page);
+      shared.discarding(frame);
+    }
+    if (inUse) {
       rep.pool.zero(frame);
       frames.markClean(frame);
+      if (shared !== undefined) rep.cache.update(page, frame);
       continue;
     }
     rep.cache.invalidate(page);
     rep.queue.reserve(frame);
-    frames.free(frame);
+    // Still pinned only for workers' copies: it leaves as an orphan, freed when they let go.
+    if (frames.inUse(frame)) frames.orphan(frame);
+    else frames.free(frame);
   }
   const within = offset % ps;
   if (within !== 0) {

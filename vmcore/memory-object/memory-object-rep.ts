@@ -226,7 +226,7 @@ export interface Inflight {
 
 /**
  * What the paths ask of an object shared with worker threads (vmcore/shared/protocol.ts argues why these
- * three places suffice): workers pin frames and mark them dirty in shared memory of their own, which only
+ * places suffice): workers pin frames and mark them dirty in shared memory of their own, which only
  * the instance's thread folds into the frame state.
  */
 export interface SharedHooks {
@@ -236,6 +236,14 @@ export interface SharedHooks {
    * then maps the page again and keeps the frame.
    */
   mayDrop(frame: number): boolean;
+  /**
+   * The page's entry was just invalidated because the page is being discarded (truncation): a frame a worker
+   * pins is pinned on its behalf until it lets go (so it cannot be freed under the copy); else the workers'
+   * writes to it are forgotten with the page.
+   */
+  discarding(frame: number): void;
+  /** Pins held on the frame on workers' behalf: part of its pin count that this thread does not hold. */
+  heldPins(frame: number): number;
   /** Before a flush: workers' writes become dirty bits. */
   fold(): void;
   /** The object is being destroyed: workers see it before any frame is freed, and blocked ones wake. */

@@ -307,6 +307,7 @@ export class MemoryObject extends MemoryObjectRep {
   }
 
   stat(): MemoryObjectStat {
+    this.shared?.fold(); // workers' writes count as soon as they are made, not at the next flush or reclaim
     let dirtyPages = 0;
     // A resident page in a page-out has its dirty bit cleared until the page-out ends: it still counts.
     this.cache.iterate((_page, frame) => {

@@ -151,18 +151,24 @@ class SharedObject implements SharedHooks {
   // ---- SharedHooks ----
 
   mayDrop(frame: number): boolean {
-    const h = this.header;
-    for (let slot = 0; slot < this.used; slot++) {
-      if (Atomics.load(h, wordOf(slot, PIN)) === frame + 1) {
-        this.hold(frame);
-        return false;
-      }
+    if (this.named(frame)) {
+      this.hold(frame);
+      return false;
     }
     if (Atomics.exchange(this.dirty, frame, 0) !== 0) {
       this.rep.frames.markDirty(frame);
       return false;
     }
     return true;
+  }
+
+  discarding(frame: number): void {
+    if (this.named(frame)) this.hold(frame);
+    else Atomics.store(this.dirty, frame, 0); // what workers wrote there goes with the page
+  }
+
+  heldPins(frame: number): number {
+    return this.held.get(frame) ?? 0;
   }
 
   fold(): void {
@@ -201,6 +207,13 @@ class SharedObject implements SharedHooks {
 
   // ---- pins held for workers ----
 
+  /** Whether some worker's PIN names `frame`. */
+  private named(frame: number): boolean {
+    const h = this.header;
+    for (let slot = 0; slot < this.used; slot++) if (Atomics.load(h, wordOf(slot, PIN)) === frame + 1) return true;
+    return false;
+  }
+
   private hold(frame: number): void {
     this.rep.frames.pin(frame, 1, true);
     this.held.set(frame, (this.held.get(frame) ?? 0) + 1);
@@ -215,12 +228,12 @@ class SharedObject implements SharedHooks {
     const later = again ? (f: () => void) => setTimeout(f, 1) : setImmediate;
     later(() => {
       this.polling = false;
-      const h = this.header;
       for (const [frame, count] of this.held) {
-        let named = false;
-        for (let slot = 0; slot < this.used && !named; slot++) named = Atomics.load(h, wordOf(slot, PIN)) === frame + 1;
-        if (named) continue;
+        if (this.named(frame)) continue;
         this.held.delete(frame);
+        // An orphan (destroyed or truncated under a worker's copy) is mapped nowhere: no validated write can
+        // land in it any more, so a dirty byte its last write left must not follow it into its next page.
+        if (this.rep.frames.isOrphan(frame)) Atomics.store(this.dirty, frame, 0);
         for (let i = 0; i < count; i++) this.rep.frames.unpin(frame, true);
       }
       this.poll(true);
