@@ -1,5 +1,6 @@
 import { checkOptions, checkPositive, InvalidArgumentError, type MaybePromise, type Vm } from '../../vmcore/index.js';
 import * as C from './constants.js';
+import { SqliteVfsBase } from './vfs-base.js';
 import { SqliteFiles, type OutValue } from './files.js';
 import { DirectoryStorage, MemoryStorage, type SqlitePagerChoice } from './storage.js';
 
@@ -39,10 +40,9 @@ const REWOUND = (): Promise<number> => Promise.resolve(C.SQLITE_OK);
  * the others get SQLITE_BUSY as with any VFS); they do not reach other processes or other VFS instances,
  * and there is no shared memory (xShm), so WAL needs `PRAGMA locking_mode = EXCLUSIVE`.
  */
-export class SpinVfs {
+export class SpinVfs extends SqliteVfsBase {
   readonly name: string;
   /** What SQLite would be told of path lengths; wa-sqlite 1.0's build keeps 64 bytes whatever a VFS says. */
-  readonly mxPathName = 64;
   /** The file and lock logic, shared with any other VFS front over the same files. */
   readonly files: SqliteFiles;
   private readonly storage: MemoryStorage | DirectoryStorage;
@@ -51,6 +51,7 @@ export class SpinVfs {
   private closed = false;
 
   constructor(vm: Vm, options?: SqliteVfsOptions) {
+    super();
     if (typeof vm !== 'object' || vm === null || typeof (vm as Partial<Vm>).createMemoryObject !== 'function') {
       throw new InvalidArgumentError('vm', vm, 'a spinvm instance (createVm())');
     }
@@ -106,28 +107,6 @@ export class SpinVfs {
   }
   xSync(fileId: number, flags: number): number {
     return this.resuming ? this.resume() : this.answer(this.files.xSync(fileId, flags));
-  }
-  xFileSize(fileId: number, pSize64: OutValue): number {
-    return this.files.xFileSize(fileId, pSize64);
-  }
-  xLock(fileId: number, flags: number): number {
-    return this.files.xLock(fileId, flags);
-  }
-  xUnlock(fileId: number, flags: number): number {
-    return this.files.xUnlock(fileId, flags);
-  }
-  xCheckReservedLock(fileId: number, pResOut: OutValue): number {
-    return this.files.xCheckReservedLock(fileId, pResOut);
-  }
-  xFileControl(_fileId: number, _op: number, _pArg: DataView): number {
-    return C.SQLITE_NOTFOUND;
-  }
-  xSectorSize(_fileId: number): number {
-    return 512;
-  }
-  xDeviceCharacteristics(_fileId: number): number {
-    // A write never damages bytes around it (memory, or whole pages written back).
-    return C.SQLITE_IOCAP_POWERSAFE_OVERWRITE;
   }
   xDelete(name: string, syncDir: number): number {
     return this.resuming ? this.resume() : this.answer(this.files.xDelete(name, syncDir));

@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError, checkOptions, checkPositive, type MaybePromise } from '../../vmcore/index.js';
 import * as C from './constants.js';
+import { SqliteVfsBase } from './vfs-base.js';
 import { SqliteFiles, type OutValue } from './files.js';
 import { HeapStorage, SharedStorage, type SharedSqliteFilesHandle } from './shared-store.js';
 import { instantiateSqlite, type SqliteApi } from './wasm.js';
@@ -41,14 +42,14 @@ export interface WorkerSqlite {
  * and lock logic is SqliteFiles's, the same as the main thread's SpinVfs; here every store answers at once.
  * A name that was not shared cannot be opened (SQLITE_CANTOPEN): share a database with its journal.
  */
-export class WorkerVfs {
+export class WorkerVfs extends SqliteVfsBase {
   readonly name: string;
-  readonly mxPathName = 64;
   readonly files: SqliteFiles;
   private readonly storage: SharedStorage;
   private readonly temporary: HeapStorage;
 
   constructor(handle: SharedSqliteFilesHandle, options?: Omit<WorkerSqliteOptions, 'makeDefault'>) {
+    super();
     if (typeof handle !== 'object' || handle === null || handle.kind !== 'spinvm.sqlite-files') {
       throw new InvalidArgumentError('handle', handle, 'a handle made by shareSqliteFiles');
     }
@@ -92,27 +93,6 @@ export class WorkerVfs {
   }
   xSync(fileId: number, flags: number): number {
     return now(this.files.xSync(fileId, flags));
-  }
-  xFileSize(fileId: number, pSize64: OutValue): number {
-    return this.files.xFileSize(fileId, pSize64);
-  }
-  xLock(fileId: number, flags: number): number {
-    return this.files.xLock(fileId, flags);
-  }
-  xUnlock(fileId: number, flags: number): number {
-    return this.files.xUnlock(fileId, flags);
-  }
-  xCheckReservedLock(fileId: number, pResOut: OutValue): number {
-    return this.files.xCheckReservedLock(fileId, pResOut);
-  }
-  xFileControl(_fileId: number, _op: number, _pArg: DataView): number {
-    return C.SQLITE_NOTFOUND;
-  }
-  xSectorSize(_fileId: number): number {
-    return 512;
-  }
-  xDeviceCharacteristics(_fileId: number): number {
-    return C.SQLITE_IOCAP_POWERSAFE_OVERWRITE;
   }
   xDelete(name: string, syncDir: number): number {
     return now(this.files.xDelete(name, syncDir));
