@@ -134,6 +134,20 @@ describe('write-behind eviction', () => {
     expect([...(await obj.read(PS, 1))]).toEqual([2]);
   });
 
+  it('with the laundry full (32 pages), further dirty victims are passed over, not written', async () => {
+    const { pager, obj } = setup(40, 200);
+    for (let p = 0; p < 78; p += 2) await obj.write(p * PS, bytes(p + 1)); // 39 dirty pages, none adjacent
+    await obj.read(100 * PS, 1); // the one clean page, last in the queue
+    const fault = obj.read(101 * PS, 1);
+    expect(await settled(fault)).toBe(true);
+    expect(pager.runs).toHaveLength(32); // pages 0 .. 62, one run each
+    expect(pager.runs.at(-1)).toEqual([62, 1]);
+    expect(obj.isResident(100 * PS, 1)).toBe(false);
+    pager.release();
+    await tick();
+    expect(obj.stat().dirtyPages).toBe(7); // pages 64 .. 76, passed over
+  });
+
   it('a page written during its laundering stays dirty, and its new bytes are written later', async () => {
     const { pager, obj } = setup(3, 4);
     await obj.write(0, bytes(1));
