@@ -169,7 +169,6 @@ describe('events: payloads', () => {
 
   it.each([
     ['throws', 'throw', PagerIoError],
-    ['rejects', 'reject', PagerIoError],
     ['answers junk', 'junk', PagerProtocolError],
   ] as const)('pageOutFailed during an eviction when the pager %s: the fault fails, the page stays resident and dirty', async (_label, answer, ErrorClass) => {
     const s = smallObject();
@@ -189,6 +188,24 @@ describe('events: payloads', () => {
     expect(s.obj.readSync(0, PS)).toEqual(pattern(PS, 1));
     // The pager recovers: the write goes through and nothing was lost.
     await s.obj.write(2 * PS, pattern(PS, 3));
+    for (let p = 0; p < 3; p++) expect(await s.obj.read(p * PS, PS)).toEqual(pattern(PS, p + 1));
+  });
+
+  it('pageOutFailed during write-behind when the pager rejects: the fault takes another victim, the page stays resident and dirty', async () => {
+    const s = smallObject();
+    for (let p = 0; p < 2; p++) await s.obj.write(p * PS, pattern(PS, p + 1));
+    const { log } = listen(s.obj);
+    s.pager.outAnswers = ['reject'];
+    // Page 0's page-out goes asynchronous: the fault does not wait for it and evicts page 1 instead.
+    await s.obj.write(2 * PS, pattern(PS, 3));
+    await tick();
+    const failed = log.filter((e) => e.name === 'pageOutFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.event).toMatchObject({ object: s.obj, page: 0 });
+    expect((failed[0]!.event as VmEvents['pageOutFailed']).error).toBeInstanceOf(PagerIoError);
+    expect(log.filter((e) => e.name === 'eviction').map((e) => (e.event as VmEvents['eviction']).page)).toEqual([1]);
+    expect(s.obj.isResident(0, PS)).toBe(true);
+    expect(s.obj.stat()).toMatchObject({ residentPages: 2, dirtyPages: 2, evictions: 1, pageOuts: 1 });
     for (let p = 0; p < 3; p++) expect(await s.obj.read(p * PS, PS)).toEqual(pattern(PS, p + 1));
   });
 

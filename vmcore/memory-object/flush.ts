@@ -1,12 +1,11 @@
-import { PagerFailedError, PagerIoError, PagerProtocolError } from '../errors.js';
-import { isResultCode, ResultCode } from '../pager/result-code.js';
+import { writeRun } from './launder.js';
 import type { MemoryObjectRep } from './memory-object-rep.js';
-import { pageOutFailed } from './page-out.js';
 
 /**
  * Flush: every dirty page written back and kept resident (msync, fsync), in runs of contiguous pages so
  * a pager can join them into one write (`pageOutRun`). Unlike eviction nothing leaves the cache, so each
- * answer only decides whether the page is clean now or stays dirty.
+ * answer only decides whether the page is clean now or stays dirty (launder.ts writes the runs, as it
+ * does for the reclaimer's write-behind).
  */
 
 /** Most pages `flush()` hands the pager in one `pageOutRun`. */
@@ -46,52 +45,12 @@ export async function flush(rep: MemoryObjectRep): Promise<number> {
       i++;
       continue;
     }
-    const result = await flushRun(rep, pages[i]!, run);
+    const result = await writeRun(rep, pages[i]!, run);
+    if (rep.destroyed) throw rep.destroyedError();
     written += result.written;
     failure ??= result.failure;
     i += run.length;
   }
   if (failure) throw failure;
   return written;
-}
-
-/** Pages out one run of dirty frames holding `firstPage`, `firstPage + 1`, ... and settles each answer. */
-async function flushRun(rep: MemoryObjectRep, firstPage: number, run: number[]): Promise<{ written: number; failure: Error | undefined }> {
-  const frames = rep.frames;
-  for (const f of run) frames.beginPageOut(f);
-  let codes: unknown;
-  try {
-    codes = await rep.pager.pageOutRun(
-      firstPage,
-      run.map((f) => rep.pool.view(f)),
-    );
-  } catch (err) {
-    codes = err instanceof Error || !Array.isArray(err) ? { thrown: err } : err;
-  }
-  let written = 0;
-  let failure: Error | undefined;
-  run.forEach((frame, i) => {
-    const page = firstPage + i;
-    frames.endPageOut(frame);
-    if (rep.destroyed) return;
-    const code: unknown = Array.isArray(codes) ? codes[i] : undefined;
-    if (isResultCode(code) && rep.heard) rep.emit('pageOut', { object: rep.self, page, dirty: true, result: code });
-    if (code === ResultCode.Success || code === ResultCode.AlreadyPagedOut) {
-      rep.pageOuts++;
-      written++;
-    } else {
-      frames.markDirty(frame);
-      if (code === ResultCode.DeviceFull) {
-        if (rep.heard) rep.emit('deviceFull', { object: rep.self, page });
-        failure ??= new PagerFailedError(rep.name, page, 'pageOut', code, 'the page stays resident and dirty');
-      } else if (code === ResultCode.NotImplemented || code === ResultCode.PagerDestroyed) {
-        rep.pageOutUnsupported = true;
-        failure ??= new PagerFailedError(rep.name, page, 'pageOut', code, 'the pager cannot page out; the page stays resident and dirty');
-      } else if (!Array.isArray(codes)) {
-        failure ??= pageOutFailed(rep, page, new PagerIoError(rep.name, page, 'pageOut', (codes as { thrown: unknown }).thrown));
-      } else failure ??= pageOutFailed(rep, page, new PagerProtocolError(rep.name, page, 'pageOut', code));
-    }
-  });
-  if (rep.destroyed) throw rep.destroyedError();
-  return { written, failure };
 }

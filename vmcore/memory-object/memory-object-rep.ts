@@ -20,7 +20,7 @@ import type { MemoryObject } from './memory-object.js';
  *   memory-object.ts (the public class) ─▶ transfer.ts, pins.ts, flush.ts, life-cycle.ts, page-in.ts
  *   transfer.ts (resident copies), pins.ts (pin, lock) ─▶ page-in.ts (the fault path)
  *   page-in.ts ─▶ page-out.ts (eviction, reclaim), life-cycle.ts (destroy, grow, truncate)
- *   flush.ts (write-back runs) ─▶ page-out.ts
+ *   page-out.ts, flush.ts ─▶ launder.ts (write-back runs that keep their pages resident)
  *   every one of them ─▶ memory-object-rep.ts (this file), which imports none of them
  *
  * (Its one look back is a type: the events name the object as the public `MemoryObject`, which it is.)

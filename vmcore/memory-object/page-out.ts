@@ -2,6 +2,7 @@ import { OutOfMemoryError, PagerIoError, PagerProtocolError } from '../errors.js
 import type { PageQueue } from '../page-queue/page-queue.js';
 import { isResultCode, ResultCode, type PagerAnswer } from '../pager/result-code.js';
 import { isPromise, type MaybePromise } from '../util/maybe-promise.js';
+import { launder, launderingPages, launderTarget, pageOutFailed, RunPage, type Laundering } from './launder.js';
 import type { MemoryObjectRep } from './memory-object-rep.js';
 
 /**
@@ -10,19 +11,30 @@ import type { MemoryObjectRep } from './memory-object-rep.js';
  *
  *   allocateFrame ─ a free frame? ─────────────────────────────────────────▶ it
  *                 ─ reclaim: queue.victim (the policy's pick among frames that may go)
- *                            ─▶ pageOut: clean and refillable? drop it
- *                                        else pager.pageOut ─▶ settleOut ─▶ drop (Freed) or keep (Kept, Again)
+ *                            ─▶ clean: pageOut: refillable? drop it
+ *                                               else pager.pageOut(dirty=false) ─▶ settleOut ─▶ drop or keep
+ *                            ─▶ dirty: launder the dirty run around it (launder.ts), one pageOutRun
+ *                                      settled now? the victim goes as a clean one would, or is kept
+ *                                      asynchronous? write-behind: it stays resident, the scan moves on
+ *                                      laundry full? passed over until the next wait
  *                            ─▶ Freed: the frame, Busy in hand-off   Kept/Again: the next victim
- *                 ─ no victim: wait for a page-in, page-out or transient pin to end; or out of memory
+ *                 ─ no victim: wait for a page-in, page-out (laundering) or transient pin to end; or out of memory
  *
  * Invariants:
  * - A page is never dropped unless the pager has it back (Success, AlreadyPagedOut) or can refill it
  *   (clean, `refillsCleanPages`). DeviceFull, NotImplemented and errors keep it resident and dirty: written
- *   data is never lost (SPIN logs DeviceFull and drops the page; we do not).
+ *   data is never lost (SPIN logs DeviceFull and drops the page; we do not). Laundering only cleans pages;
+ *   a laundered page is dropped later, as a clean page, by a scan that finds it still clean.
  * - A page written or pinned during its page-out stays (Again): its D bit was cleared when the page-out
  *   began, so a write meanwhile shows.
+ * - A faulter never waits for a laundering while a victim can go now; it waits (`frames.changed`) only
+ *   while something in flight will end by itself, so the pool never deadlocks. A page whose page-out
+ *   failed is not asked again during the same allocation (`Scan.skip`), so reclaim never loops on it; the
+ *   allocation fails with the victim's error when its own laundering threw or answered nonsense, and is
+ *   out of memory when every frame left is kept or stuck.
  * - If the frame's owner is destroyed during the page-out, whatever the pager answered, the frame is the
- *   reclaimer's unless someone still pins it; the reclaimer never sees the other object's DestroyedError.
+ *   reclaimer's unless someone still pins it (a laundered one goes back to the pool); the reclaimer never
+ *   sees the other object's DestroyedError.
  * - A frame the reclaimer gets is off the queue, out of its owner's cache and Busy (hand-off) until its
  *   next page-in begins.
  */
@@ -57,35 +69,98 @@ export function allocateFrameNow(queue: PageQueue<MemoryObjectRep>): number {
   return drop(owner, frame, queue.frames.pageOf(frame), false) === EvictOutcome.Freed ? frame : -1;
 }
 
-/** Pages out victims until one is freed. `kept` holds frames kept after a failed page-out: they are not asked again this time. */
-function reclaim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefined): MaybePromise<number> {
+/**
+ * What one allocation's reclaim remembers across its waits; made only once it launders or passes a frame.
+ * `skip` holds the frames `victim` passes over: those kept after a failed page-out (for the whole
+ * allocation), and dirty ones passed over while the laundry is full (`passed`, until the next wait).
+ */
+interface Scan {
+  skip: Set<number>;
+  passed: number[];
+  /** Launderings this allocation started and has not yet looked at. */
+  mine: Laundering[];
+}
+
+function scanOf(scan: Scan | undefined): Scan {
+  return scan ?? { skip: new Set(), passed: [], mine: [] };
+}
+
+/**
+ * Takes victims until one is freed. A clean victim goes at once; a dirty one is laundered with the dirty
+ * run around it (launder.ts): if that settles now, the victim goes as a clean one would; if it goes
+ * asynchronous, the victim is left to it and the scan moves on. When the laundry is full, dirty victims
+ * are passed over. With nothing left that can go now, the allocation waits (noVictim).
+ */
+function reclaim(queue: PageQueue<MemoryObjectRep>, scan: Scan | undefined): MaybePromise<number> {
+  const frames = queue.frames;
   for (;;) {
-    const frame = queue.victim(kept);
-    if (frame < 0) return noVictim(queue, kept);
-    const outcome = pageOut(queue.ownerOf(frame), frame);
+    const frame = queue.victim(scan?.skip);
+    if (frame < 0) return noVictim(queue, scan);
+    const owner = queue.ownerOf(frame);
+    if (frames.isDirty(frame)) {
+      if (launderingPages(frames) >= launderTarget(frames.frames)) {
+        scan = scanOf(scan);
+        scan.skip.add(frame);
+        scan.passed.push(frame);
+        continue;
+      }
+      const laundering = launder(owner, frame);
+      if (!laundering.done) {
+        (scan = scanOf(scan)).mine.push(laundering); // write-behind: the next victim, without waiting
+        continue;
+      }
+      const outcome = victimLaundered(laundering, frame);
+      if (outcome === EvictOutcome.Freed) return frame;
+      if (outcome === EvictOutcome.Kept) (scan = scanOf(scan)).skip.add(frame);
+      const free = frames.allocate(); // an orphan of an object destroyed meanwhile went back to the pool
+      if (free >= 0) return free;
+      continue;
+    }
+    const outcome = pageOut(owner, frame);
     if (isPromise(outcome)) {
-      return outcome.then((o) => (o === EvictOutcome.Freed ? frame : afterKept(queue, o === EvictOutcome.Kept ? frame : -1, kept)));
+      return outcome.then((o) => (o === EvictOutcome.Freed ? frame : afterKept(queue, o === EvictOutcome.Kept ? frame : -1, scan)));
     }
     if (outcome === EvictOutcome.Freed) return frame;
-    if (outcome === EvictOutcome.Kept) (kept ??= new Set()).add(frame);
+    if (outcome === EvictOutcome.Kept) (scan = scanOf(scan)).skip.add(frame);
   }
 }
 
-/** After an asynchronous page-out that kept its frame: a frame freed meanwhile, or the next victim. */
-function afterKept(queue: PageQueue<MemoryObjectRep>, frame: number, kept: Set<number> | undefined): MaybePromise<number> {
-  if (frame >= 0) (kept ??= new Set()).add(frame);
-  const free = queue.frames.allocate();
-  return free >= 0 ? free : reclaim(queue, kept);
+/** The victim `frame` after its laundering settled synchronously: dropped if the pager has it and it stayed clean. */
+function victimLaundered(laundering: Laundering, frame: number): EvictOutcome {
+  const { rep, result } = laundering;
+  const frames = rep.frames;
+  const page = laundering.first + laundering.victim;
+  if (rep.destroyed) return EvictOutcome.Again;
+  const state = result!.pages[laundering.victim];
+  if (state === RunPage.Failed) throw result!.error!;
+  if (state !== RunPage.Written) return EvictOutcome.Kept;
+  // Written or pinned while the page-out ran: it stays, dirty, and the next scan looks elsewhere.
+  if (frames.isDirty(frame) || frames.pinCount(frame) > 0) {
+    rep.queue.requeue(frame, rep.keyOf(page));
+    return EvictOutcome.Again;
+  }
+  return drop(rep, frame, page, true);
 }
 
-/** Nothing may go now: wait if something in flight will end by itself, else the pool is out of memory. */
-function noVictim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefined): MaybePromise<number> {
+/** After an asynchronous page-out that kept its frame: a frame freed meanwhile, or the next victim. */
+function afterKept(queue: PageQueue<MemoryObjectRep>, frame: number, scan: Scan | undefined): MaybePromise<number> {
+  if (frame >= 0) (scan = scanOf(scan)).skip.add(frame);
+  const free = queue.frames.allocate();
+  return free >= 0 ? free : reclaim(queue, scan);
+}
+
+/**
+ * Nothing may go now: wait if something in flight will end by itself (a laundering among them), then look
+ * again; else the pool is out of memory.
+ */
+function noVictim(queue: PageQueue<MemoryObjectRep>, scan: Scan | undefined): MaybePromise<number> {
   const frames = queue.frames;
   // In-flight page-ins and page-outs, and the short pins of reads and writes, end by themselves: wait.
   if (frames.busyCount > 0 || frames.transientPinCount > 0) {
     return frames.changed().then(() => {
+      if (scan !== undefined) review(scan);
       const frame = frames.allocate();
-      return frame >= 0 ? frame : reclaim(queue, kept);
+      return frame >= 0 ? frame : reclaim(queue, scan);
     });
   }
   let pinned = 0;
@@ -94,13 +169,42 @@ function noVictim(queue: PageQueue<MemoryObjectRep>, kept: Set<number> | undefin
     if (frames.pinCount(f) > 0) pinned++;
     else if (queue.stuck(f)) stuck++;
   }
+  const kept = scan === undefined ? 0 : scan.skip.size - scan.passed.length;
   throw new OutOfMemoryError(
     frames.frames,
-    `${pinned} pinned, ${stuck} dirty with a pager that cannot page them out, ${kept?.size ?? 0} kept after a failed page-out (device full)`,
+    `${pinned} pinned, ${stuck} dirty with a pager that cannot page them out, ${kept} kept after a failed page-out (device full)`,
   );
 }
 
-/** Takes `frame` from its owner, paging it out first unless it is clean and the pager refills clean pages. */
+/**
+ * After a wait: dirty victims passed over may be laundered now; the launderings this allocation started
+ * that ended are looked at. Their pages that failed are kept (not laundered again by this allocation), and
+ * a victim whose page-out threw or answered nonsense fails the allocation, as a page-out it waited for would.
+ */
+function review(scan: Scan): void {
+  for (const f of scan.passed) scan.skip.delete(f);
+  scan.passed.length = 0;
+  let error: Error | undefined;
+  let j = 0;
+  for (const laundering of scan.mine) {
+    if (!laundering.done) {
+      scan.mine[j++] = laundering;
+      continue;
+    }
+    const { rep, run, first, result } = laundering;
+    run.forEach((f, i) => {
+      if (result!.pages[i] !== RunPage.Written && !rep.destroyed && rep.cache.lookup(first + i) === f) scan.skip.add(f);
+    });
+    if (result!.pages[laundering.victim] === RunPage.Failed) error ??= result!.error;
+  }
+  scan.mine.length = j;
+  if (error !== undefined) throw error;
+}
+
+/**
+ * Takes `frame` from its owner, paging it out first unless it is clean and the pager refills clean pages.
+ * Reclaim calls it for clean frames only (dirty ones are laundered), so a page-out here is `dirty=false`.
+ */
 export function pageOut(rep: MemoryObjectRep, frame: number): MaybePromise<EvictOutcome> {
   const frames = rep.frames;
   const page = frames.pageOf(frame);
@@ -174,12 +278,6 @@ function pageOutThrew(rep: MemoryObjectRep, frame: number, page: number, dirty: 
   rep.frames.endPageOut(frame);
   keep(rep, frame, page, dirty);
   throw pageOutFailed(rep, page, new PagerIoError(rep.name, page, 'pageOut', err));
-}
-
-/** Reports a page-out that threw or answered nonsense (the page stays resident and dirty); answers the error to throw. */
-export function pageOutFailed(rep: MemoryObjectRep, page: number, error: Error): Error {
-  if (rep.heard) rep.emit('pageOutFailed', { object: rep.self, page, error });
-  return error;
 }
 
 /** The page stays resident; its dirty bit is restored, and it moves to the queue's tail. */
