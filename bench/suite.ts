@@ -20,7 +20,20 @@ import { sqlite } from './workloads/sqlite.js';
 import { swap } from './workloads/swap.js';
 import { worker } from './workloads/worker.js';
 
-const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = { hits, faults, scan, random, swap, objects, memory, scaling, policies, redis, sqlite, worker };
+const RUNNERS: Record<WorkloadName, (ctx: Context) => Promise<void>> = {
+  hits,
+  faults,
+  scan,
+  random,
+  swap,
+  objects,
+  memory,
+  scaling,
+  policies,
+  redis,
+  sqlite,
+  worker,
+};
 
 export interface RunOptions {
   /** Where progress lines go; stderr by default. */
