@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -121,7 +122,9 @@ export async function sqlite(ctx: Context): Promise<void> {
   await guarded(ctx, W, C, 'better-sqlite3 (native, file)', 'peer', async () => {
     // A dev dependency, not the package's: loaded by a computed specifier, only where it is installed.
     const Database = ((await import(BETTER_SQLITE3)) as { default: typeof import('better-sqlite3') }).default;
-    const db = new Database(join(ctx.tmp, 'native.db'));
+    const path = join(ctx.tmp, 'native.db');
+    rmSync(path, { force: true }); // each of the bench's runs (--runs) builds the database anew
+    const db = new Database(path);
     try {
       db.exec(`PRAGMA page_size = ${pageSize}; PRAGMA cache_size = -256; ${SCHEMA}`);
       const insert = db.prepare(`INSERT INTO items VALUES ${ROW}`);
