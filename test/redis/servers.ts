@@ -10,7 +10,7 @@ import { join } from 'node:path';
 export const REDIS_INSTALLED = ['redis-server', 'redis-cli'].every((cmd) => spawnSync(cmd, ['--version']).status === 0);
 
 /** A port free now, whose cluster bus port (port + 10000) is free too. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   for (;;) {
     const port = await listenOn(0);
     if (port + 10000 < 65536 && (await listenOn(port + 10000).catch(() => -1)) > 0) return port;
