@@ -4,6 +4,7 @@
 
 import { MAX_FLUSH_RUN, ResultCode } from '../vmcore/index.js';
 import type { ConformanceCheck } from './checks.js';
+import { checkMaker } from './harness/check-maker.js';
 import { codeName, ConformanceFailure, expectCode, sameBytes } from './harness/failure.js';
 import { markPage, patternPage, stampPage } from './harness/patterns.js';
 import { GuardedFrame, Subject } from './harness/subject.js';
@@ -30,15 +31,7 @@ export function levelOneChecks(t: CheckedTarget): ConformanceCheck[] {
   const ps = t.pageSize;
   const pageCount = c.maxPages;
   const far = pagesWithin([0, 1, 2, 7, 1000, 2 ** 20 + 1, ...FAR_PAGES, pageCount - 1], pageCount);
-  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({
-    id,
-    level: 1,
-    pageSize: ps,
-    title,
-    skip,
-    run,
-    timeout: 0,
-  });
+  const check = checkMaker(1, ps);
 
   return [
     check('init-destroy', 'init and destroy: a fresh pager takes a context and is destroyed cleanly', undefined, async () => {

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { MAX_FLUSH_RUN } from '../vmcore/index.js';
 import type { ConformanceCheck } from './checks.js';
+import { checkMaker } from './harness/check-maker.js';
 import { ConformanceFailure, message } from './harness/failure.js';
 import { describeOp, modelOps, persistentOps, runModel, type ModelConfig, type ModelRunOptions } from './model/index.js';
 import type { CheckedTarget } from './target.js';
@@ -53,15 +54,7 @@ export function levelTwoChecks(t: CheckedTarget): ConformanceCheck[] {
   const longPages = Math.min(MAX_FLUSH_RUN + 6, c.maxPages - 1);
   const longSize = ps * longPages + Math.floor(ps / 2) + 3;
   const longFrames = [4, longPages + 16];
-  const check = (id: string, title: string, skip: string | undefined, run: () => Promise<void>): ConformanceCheck => ({
-    id,
-    level: 2,
-    pageSize: ps,
-    title,
-    skip,
-    run,
-    timeout: 0,
-  });
+  const check = checkMaker(2, ps);
   return [
     check('model-sequential', `randomized reads and writes over 2 objects through ${frames(2)} frames match a reference model`, undefined, () =>
       assertModel(t, { objects: 2, objectSize, frames: frames(2), pageSize: ps, flush: pageOut, batches: false }, t.runs, 60),

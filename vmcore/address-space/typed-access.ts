@@ -57,11 +57,12 @@ const WRITE_DELTA = 5;
 const TLB_OFFSET_LIMIT = 2 ** 31;
 
 /**
- * The range a TLB entry for `address` may cover, as [lo, hi) in addresses, the object's page `objectPage`
- * holding it: the region's mapping of the object when `r` maps a caller's object as it is, else the page.
- * Leaves it in `range`, with hi <= lo when nothing may be cached.
+ * Fills the read (or write) TLB entry for `address`, the object's page `objectPage` holding it, with the range
+ * it may cover, [lo, hi) in addresses: the region's mapping of the object when `r` maps a caller's object as it
+ * is, else the page; whole pages inside the object, below the offset limit. Leaves the entry as it was when
+ * nothing may be cached.
  */
-function tlbRange(s: SpaceState, r: Region, address: number, pageStart: number, obj: MemoryObject, objectPage: number): void {
+function fillTlb(s: SpaceState, r: Region, address: number, pageStart: number, obj: MemoryObject, objectPage: number, write: boolean): void {
   const ps = s.pageSize;
   const delta = objectPage * ps - pageStart;
   let lo = pageStart;
@@ -70,16 +71,23 @@ function tlbRange(s: SpaceState, r: Region, address: number, pageStart: number, 
     lo = r.start;
     hi = r.end;
   }
-  // Whole pages inside the object, below the offset limit.
   const end = Math.min(obj.size - (obj.size % ps), TLB_OFFSET_LIMIT) - delta;
   if (end < hi) hi = end;
   if (lo < -delta) lo = -delta;
-  range.lo = lo;
-  range.hi = address < hi ? hi : lo;
-  range.delta = delta;
+  if (!(address < hi && lo < hi)) return;
+  const tlb = s.tlb;
+  if (write) {
+    tlb.range[WRITE_LO] = lo;
+    tlb.range[WRITE_HI] = hi;
+    tlb.range[WRITE_DELTA] = delta;
+    tlb.writeObject = obj;
+  } else {
+    tlb.range[READ_LO] = lo;
+    tlb.range[READ_HI] = hi;
+    tlb.range[READ_DELTA] = delta;
+    tlb.readObject = obj;
+  }
 }
-/** tlbRange's answer: read right after the call (one record, no allocation per access). */
-const range = { lo: 0, hi: 0, delta: 0 };
 
 /**
  * An unsigned little-endian integer of `size` bytes at `address`, from ready pages. The TLB hit is this small
@@ -105,7 +113,6 @@ export function getUint(s: SpaceState, address: number, size: 1 | 2 | 4): number
 
 function getUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4): number {
   if (typeof address === 'number') {
-    const tlb = s.tlb;
     const ps = s.pageSize;
     const within = address % ps;
     const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
@@ -116,13 +123,7 @@ function getUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4): number {
       const obj = t.object!;
       const base = t.page * ps;
       if (st === Translation.Page && base + within + size <= obj.size) {
-        tlbRange(s, r, address, address - within, obj, t.page);
-        if (range.hi > range.lo) {
-          tlb.range[READ_LO] = range.lo;
-          tlb.range[READ_HI] = range.hi;
-          tlb.range[READ_DELTA] = range.delta;
-          tlb.readObject = obj;
-        }
+        fillTlb(s, r, address, address - within, obj, t.page, false);
         try {
           return obj.getUint(base + within, size);
         } catch (err) {
@@ -163,7 +164,6 @@ export function setUint(s: SpaceState, address: number, size: 1 | 2 | 4, value: 
 
 function setUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4, value: number): void {
   if (typeof address === 'number') {
-    const tlb = s.tlb;
     const ps = s.pageSize;
     const within = address % ps;
     const r = within + size <= ps && address >= 0 && Number.isSafeInteger(address) ? s.regions.lookup(address) : undefined;
@@ -173,13 +173,7 @@ function setUintMiss(s: SpaceState, address: number, size: 1 | 2 | 4, value: num
       const obj = t.object!;
       const base = t.page * ps;
       if (st === Translation.Page && base + within + size <= obj.size) {
-        tlbRange(s, r, address, address - within, obj, t.page);
-        if (range.hi > range.lo) {
-          tlb.range[WRITE_LO] = range.lo;
-          tlb.range[WRITE_HI] = range.hi;
-          tlb.range[WRITE_DELTA] = range.delta;
-          tlb.writeObject = obj;
-        }
+        fillTlb(s, r, address, address - within, obj, t.page, true);
         try {
           return obj.setUint(base + within, size, value);
         } catch (err) {
