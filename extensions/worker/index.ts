@@ -87,22 +87,14 @@ export class WorkerMemoryObject {
       const within = offset & (this.pageSize - 1);
       if (within + size <= this.pageSize) {
         const page = offset >>> this.pageShift;
-        const table = this.table;
-        const h = this.header;
         for (;;) {
-          const frame = table[page]!;
+          const frame = this.pinFrame(page);
           if (frame >= 0) {
-            // Rule 1: pin, then validate the entry and the object, then copy, then unpin.
-            Atomics.store(h, this.pin, frame + 1);
-            if (Atomics.load(table, page) === frame && Atomics.load(h, P.DESTROYED) === 0) {
-              const c = this.chunks[frame >>> this.chunkShift]!;
-              const o = (frame & this.chunkMask) * this.pageSize + within;
-              const value =
-                size === 4 ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
-              Atomics.store(h, this.pin, 0);
-              return value;
-            }
-            Atomics.store(h, this.pin, 0);
+            const c = this.chunks[frame >>> this.chunkShift]!;
+            const o = (frame & this.chunkMask) * this.pageSize + within;
+            const value = size === 4 ? (c[o]! | (c[o + 1]! << 8) | (c[o + 2]! << 16) | (c[o + 3]! << 24)) >>> 0 : size === 1 ? c[o]! : c[o]! | (c[o + 1]! << 8);
+            Atomics.store(this.header, this.pin, 0);
+            return value;
           }
           this.faultSync(page, false);
         }
@@ -126,27 +118,21 @@ export class WorkerMemoryObject {
       const within = offset & (this.pageSize - 1);
       if (within + size <= this.pageSize) {
         const page = offset >>> this.pageShift;
-        const table = this.table;
-        const h = this.header;
         for (;;) {
-          const frame = table[page]!;
+          const frame = this.pinFrame(page);
           if (frame >= 0) {
-            // Rules 1 and 2: pin, validate, store the bytes, then the dirty byte, then unpin.
-            Atomics.store(h, this.pin, frame + 1);
-            if (Atomics.load(table, page) === frame && Atomics.load(h, P.DESTROYED) === 0) {
-              const c = this.chunks[frame >>> this.chunkShift]!;
-              const o = (frame & this.chunkMask) * this.pageSize + within;
-              c[o] = value;
-              if (size >= 2) c[o + 1] = value >>> 8;
-              if (size === 4) {
-                c[o + 2] = value >>> 16;
-                c[o + 3] = value >>> 24;
-              }
-              Atomics.store(this.dirty, frame, 1);
-              Atomics.store(h, this.pin, 0);
-              return;
+            // Rule 2: the bytes, then the dirty byte, then the unpin.
+            const c = this.chunks[frame >>> this.chunkShift]!;
+            const o = (frame & this.chunkMask) * this.pageSize + within;
+            c[o] = value;
+            if (size >= 2) c[o + 1] = value >>> 8;
+            if (size === 4) {
+              c[o + 2] = value >>> 16;
+              c[o + 3] = value >>> 24;
             }
-            Atomics.store(h, this.pin, 0);
+            Atomics.store(this.dirty, frame, 1);
+            Atomics.store(this.header, this.pin, 0);
+            return;
           }
           this.faultSync(page, true);
         }
@@ -247,16 +233,30 @@ export class WorkerMemoryObject {
     }
   }
 
-  /** Rule 1 and 2: copies `n` bytes of a resident page under a validated pin; false if the page is absent. */
-  private tryCopy(page: number, within: number, buf: Uint8Array, at: number, n: number, write: boolean): boolean {
-    const h = this.header;
-    if (this.closed) throw new DestroyedError(`the handle of ${this.name} in this worker (closed)`);
+  /**
+   * Rule 1: pins the frame holding `page`, then validates the pin (the entry still names that frame, the object
+   * is alive): the frame, pinned, for the caller to copy and then unpin; -1 when the page is absent or moved.
+   */
+  private pinFrame(page: number): number {
     const frame = this.table[page]!;
-    if (frame < 0) return false;
+    if (frame < 0) return -1;
+    const h = this.header;
     Atomics.store(h, this.pin, frame + 1);
+    if (Atomics.load(this.table, page) === frame) {
+      if (Atomics.load(h, P.DESTROYED) === 0) return frame;
+      Atomics.store(h, this.pin, 0);
+      throw this.destroyedError();
+    }
+    Atomics.store(h, this.pin, 0);
+    return -1;
+  }
+
+  /** Rules 1 and 2: copies `n` bytes of a resident page under a validated pin; false if the page is absent. */
+  private tryCopy(page: number, within: number, buf: Uint8Array, at: number, n: number, write: boolean): boolean {
+    if (this.closed) throw new DestroyedError(`the handle of ${this.name} in this worker (closed)`);
+    const frame = this.pinFrame(page);
+    if (frame < 0) return false;
     try {
-      if (Atomics.load(this.table, page) !== frame) return false;
-      if (Atomics.load(h, P.DESTROYED) !== 0) throw this.destroyedError();
       const chunk = this.chunks[frame >>> this.chunkShift]!;
       const start = (frame & this.chunkMask) * this.pageSize + within;
       if (write) {
@@ -265,7 +265,7 @@ export class WorkerMemoryObject {
       } else buf.set(chunk.subarray(start, start + n), at);
       return true;
     } finally {
-      Atomics.store(h, this.pin, 0);
+      Atomics.store(this.header, this.pin, 0);
     }
   }
 
